@@ -1,0 +1,191 @@
+/**
+ * The error catalogue: every failure a user or an operator can meet, with a stable code, the HTTP
+ * status it maps to, whether retrying the same call can succeed, and what to do about it.
+ *
+ * Errors are `WaiaasError` instances carrying a code from this catalogue. Their `message` is short
+ * and safe to show; `details` holds structured facts (never secrets); `action` says what to do.
+ */
+
+export type PolicyLayer = 'server' | 'enclave' | 'chain';
+
+export interface CatalogueEntry {
+  readonly status: number;
+  readonly title: string;
+  readonly retryable: boolean;
+  /** What the caller can do about it, in one sentence. */
+  readonly action: string;
+}
+
+const entry = (status: number, title: string, retryable: boolean, action: string): CatalogueEntry => ({
+  status,
+  title,
+  retryable,
+  action,
+});
+
+export const errorCatalogue = {
+  // input
+  VALIDATION_FAILED: entry(400, 'Request validation failed', false, 'Fix the fields named in the details.'),
+  INVALID_ADDRESS: entry(400, 'Invalid Solana address', false, 'Send a base58 address of 32 bytes.'),
+  INVALID_AMOUNT: entry(
+    400,
+    'Invalid amount',
+    false,
+    'Send a positive integer string in base units (lamports or token base units) that fits in u64.',
+  ),
+  UNSUPPORTED_MEDIA_TYPE: entry(415, 'Unsupported content type', false, 'Send application/json.'),
+  PAYLOAD_TOO_LARGE: entry(413, 'Request body too large', false, 'Send a smaller body.'),
+  NOT_FOUND: entry(404, 'Not found', false, 'Check the id or path.'),
+  IDEMPOTENCY_CONFLICT: entry(
+    409,
+    'Idempotency key reused with another request',
+    false,
+    'Use a new idempotency key for a different request.',
+  ),
+  CONFLICT: entry(409, 'Conflicting state', false, 'Read the current state and try again if it still applies.'),
+
+  // auth
+  UNAUTHORIZED: entry(401, 'Missing or invalid token', false, 'Send a valid bearer token.'),
+  FORBIDDEN: entry(403, 'Not allowed for this role', false, 'Use a token of a role allowed to do this.'),
+  SESSION_REVOKED: entry(401, 'Session revoked', false, 'Ask the owner for a new agent session.'),
+  SESSION_EXPIRED: entry(401, 'Session expired', false, 'Ask the owner for a new agent session.'),
+  OWNER_UNLOCK_REQUIRED: entry(
+    401,
+    "Owner's second factor required",
+    false,
+    'Send the keystore passphrase or MFA code in X-Owner-Unlock.',
+  ),
+  RATE_LIMITED: entry(429, 'Too many requests', true, 'Wait for the time given in Retry-After.'),
+
+  // policy refusals (carry a layer)
+  POLICY_PER_TX_LIMIT: entry(403, 'Over the per-transaction limit', false, 'Send a smaller amount.'),
+  POLICY_DAILY_LIMIT: entry(
+    403,
+    "Over what is left of today's budget",
+    false,
+    'Send a smaller amount, wait for the window to reset, or ask the owner.',
+  ),
+  RECIPIENT_NOT_ALLOWED: entry(
+    403,
+    'Recipient not on the allowlist',
+    false,
+    'Ask the owner to add the recipient to the policy.',
+  ),
+  ASSET_NOT_ALLOWED: entry(403, 'Asset not in the policy', false, 'Ask the owner to add the asset to the policy.'),
+  OUTSIDE_HOURS: entry(403, 'Outside allowed hours', true, 'Try again within the hours the policy allows.'),
+  POLICY_RATE_LIMIT: entry(403, 'Over the transfer rate of the policy', true, 'Wait before the next transfer.'),
+  WALLET_FROZEN: entry(403, 'Wallet frozen', false, 'The owner must resume the wallet.'),
+  DELAY_NOT_ELAPSED: entry(403, 'Delay not elapsed', true, 'Wait until the delay has passed.'),
+  ENCLAVE_REFUSED: entry(403, 'The enclave refused to sign', false, 'See the reason in the details.'),
+
+  // funds and chain
+  INSUFFICIENT_FUNDS: entry(409, 'Insufficient funds', false, 'Deposit to the wallet vault or send less.'),
+  CHAIN_UNAVAILABLE: entry(503, 'Chain unavailable', true, 'Retry later; check the RPC URL.'),
+  CHAIN_REJECTED: entry(422, 'Transaction rejected by the chain', false, 'See the program logs in the details.'),
+
+  // keys
+  OWNER_KEY_UNAVAILABLE: entry(503, 'Owner key unavailable', true, 'Retry later; check the KMS endpoint and network.'),
+  OWNER_KEY_ACCESS_DENIED: entry(
+    403,
+    'Access to the owner key denied',
+    false,
+    "Check the KMS key policy and the credentials' permissions.",
+  ),
+  OWNER_KEY_DISABLED: entry(403, 'Owner key disabled', false, 'Enable the KMS key or configure another one.'),
+  OWNER_KEY_INVALID: entry(
+    422,
+    'Owner key is not an Ed25519 signing key',
+    false,
+    'Use a KMS key with KeySpec ECC_NIST_EDWARDS25519 and KeyUsage SIGN_VERIFY.',
+  ),
+  OWNER_UNLOCK_INVALID: entry(401, "Owner's second factor is wrong", false, 'Check the passphrase or MFA code.'),
+  SIGNATURE_INVALID: entry(
+    502,
+    'A signature did not verify',
+    false,
+    'The signer returned a bad signature; nothing was submitted. Check the signer.',
+  ),
+  MESSAGE_TOO_LARGE: entry(400, 'Message too large to sign', false, 'KMS signs RAW messages up to 4096 bytes.'),
+  KEYSTORE_WRONG_PASSPHRASE: entry(401, 'Wrong keystore passphrase', false, 'Enter the passphrase again.'),
+  KEYSTORE_CORRUPT: entry(
+    422,
+    'Keystore file damaged',
+    false,
+    'The file was truncated or edited; restore it from a backup.',
+  ),
+  KEYSTORE_UNSUPPORTED_VERSION: entry(
+    422,
+    'Keystore version not supported',
+    false,
+    'Upgrade WAIaaS to a version that reads this keystore.',
+  ),
+  VAULT_CONTEXT_MISMATCH: entry(
+    422,
+    'Sealed data belongs to another context',
+    false,
+    'Unseal with the context it was sealed with.',
+  ),
+  VAULT_CORRUPT: entry(422, 'Sealed data damaged', false, 'Restore the sealed data from a backup.'),
+
+  // enclave and attestation
+  ENCLAVE_UNAVAILABLE: entry(503, 'Enclave unavailable', true, 'Retry shortly; the daemon restarts the enclave.'),
+  ATTESTATION_INVALID: entry(
+    502,
+    'Attestation document did not verify',
+    false,
+    'Do not trust this enclave; see the reason in the details.',
+  ),
+
+  // configuration and start-up
+  CONFIG_INVALID: entry(500, 'Configuration invalid', false, 'Fix the named configuration key.'),
+  PROGRAM_HASH_MISMATCH: entry(
+    500,
+    'Program binary has the wrong hash',
+    false,
+    'Fetch the pinned Squads v4 binary again (waiaas programs fetch).',
+  ),
+  PROGRAM_MISSING: entry(503, 'Program binary missing', false, 'Run waiaas programs fetch --rpc <cluster URL>.'),
+  DATABASE_TOO_NEW: entry(
+    500,
+    'Database is newer than this code',
+    false,
+    'Run a WAIaaS version at least as new as the one that last migrated this database.',
+  ),
+  DATABASE_UNAVAILABLE: entry(503, 'Database unavailable', true, 'Check WAIAAS_DB_URL and that the server runs.'),
+  INTERNAL: entry(500, 'Internal error', true, 'Retry; if it persists, report it with the request id.'),
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export interface WaiaasErrorOptions {
+  /** A short sentence replacing the catalogue title as the message. */
+  message?: string;
+  /** Structured, non-secret facts about this occurrence. */
+  details?: Record<string, unknown>;
+  layer?: PolicyLayer;
+  cause?: unknown;
+}
+
+export class WaiaasError extends Error {
+  override readonly name = 'WaiaasError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly action: string;
+  readonly details: Record<string, unknown>;
+  readonly layer: PolicyLayer | undefined;
+
+  constructor(code: ErrorCode, options: WaiaasErrorOptions = {}) {
+    const entry: CatalogueEntry = errorCatalogue[code];
+    super(options.message ?? entry.title, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = entry.status;
+    this.retryable = entry.retryable;
+    this.action = entry.action;
+    this.details = options.details ?? {};
+    this.layer = options.layer;
+  }
+}
+
+export const isWaiaasError = (value: unknown, code?: ErrorCode): value is WaiaasError =>
+  value instanceof WaiaasError && (code === undefined || value.code === code);
