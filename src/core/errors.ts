@@ -42,7 +42,12 @@ export const errorCatalogue = {
     false,
     'Use a new idempotency key for a different request.',
   ),
-  CONFLICT: entry(409, 'Conflicting state', false, 'Read the current state and try again if it still applies.'),
+  CONFLICT: entry(
+    409,
+    'Conflicting state',
+    false,
+    'Read the current state and try again if it still applies.',
+  ),
 
   // auth
   UNAUTHORIZED: entry(401, 'Missing or invalid token', false, 'Send a valid bearer token.'),
@@ -71,9 +76,19 @@ export const errorCatalogue = {
     false,
     'Ask the owner to add the recipient to the policy.',
   ),
-  ASSET_NOT_ALLOWED: entry(403, 'Asset not in the policy', false, 'Ask the owner to add the asset to the policy.'),
+  ASSET_NOT_ALLOWED: entry(
+    403,
+    'Asset not in the policy',
+    false,
+    'Ask the owner to add the asset to the policy.',
+  ),
   OUTSIDE_HOURS: entry(403, 'Outside allowed hours', true, 'Try again within the hours the policy allows.'),
-  POLICY_RATE_LIMIT: entry(403, 'Over the transfer rate of the policy', true, 'Wait before the next transfer.'),
+  POLICY_RATE_LIMIT: entry(
+    403,
+    'Over the transfer rate of the policy',
+    true,
+    'Wait before the next transfer.',
+  ),
   WALLET_FROZEN: entry(403, 'Wallet frozen', false, 'The owner must resume the wallet.'),
   DELAY_NOT_ELAPSED: entry(403, 'Delay not elapsed', true, 'Wait until the delay has passed.'),
   ENCLAVE_REFUSED: entry(403, 'The enclave refused to sign', false, 'See the reason in the details.'),
@@ -81,10 +96,20 @@ export const errorCatalogue = {
   // funds and chain
   INSUFFICIENT_FUNDS: entry(409, 'Insufficient funds', false, 'Deposit to the wallet vault or send less.'),
   CHAIN_UNAVAILABLE: entry(503, 'Chain unavailable', true, 'Retry later; check the RPC URL.'),
-  CHAIN_REJECTED: entry(422, 'Transaction rejected by the chain', false, 'See the program logs in the details.'),
+  CHAIN_REJECTED: entry(
+    422,
+    'Transaction rejected by the chain',
+    false,
+    'See the program logs in the details.',
+  ),
 
   // keys
-  OWNER_KEY_UNAVAILABLE: entry(503, 'Owner key unavailable', true, 'Retry later; check the KMS endpoint and network.'),
+  OWNER_KEY_UNAVAILABLE: entry(
+    503,
+    'Owner key unavailable',
+    true,
+    'Retry later; check the KMS endpoint and network.',
+  ),
   OWNER_KEY_ACCESS_DENIED: entry(
     403,
     'Access to the owner key denied',
@@ -98,14 +123,24 @@ export const errorCatalogue = {
     false,
     'Use a KMS key with KeySpec ECC_NIST_EDWARDS25519 and KeyUsage SIGN_VERIFY.',
   ),
-  OWNER_UNLOCK_INVALID: entry(401, "Owner's second factor is wrong", false, 'Check the passphrase or MFA code.'),
+  OWNER_UNLOCK_INVALID: entry(
+    401,
+    "Owner's second factor is wrong",
+    false,
+    'Check the passphrase or MFA code.',
+  ),
   SIGNATURE_INVALID: entry(
     502,
     'A signature did not verify',
     false,
     'The signer returned a bad signature; nothing was submitted. Check the signer.',
   ),
-  MESSAGE_TOO_LARGE: entry(400, 'Message too large to sign', false, 'KMS signs RAW messages up to 4096 bytes.'),
+  MESSAGE_TOO_LARGE: entry(
+    400,
+    'Message too large to sign',
+    false,
+    'KMS signs RAW messages up to 4096 bytes.',
+  ),
   KEYSTORE_WRONG_PASSPHRASE: entry(401, 'Wrong keystore passphrase', false, 'Enter the passphrase again.'),
   KEYSTORE_CORRUPT: entry(
     422,
@@ -128,7 +163,12 @@ export const errorCatalogue = {
   VAULT_CORRUPT: entry(422, 'Sealed data damaged', false, 'Restore the sealed data from a backup.'),
 
   // enclave and attestation
-  ENCLAVE_UNAVAILABLE: entry(503, 'Enclave unavailable', true, 'Retry shortly; the daemon restarts the enclave.'),
+  ENCLAVE_UNAVAILABLE: entry(
+    503,
+    'Enclave unavailable',
+    true,
+    'Retry shortly; the daemon restarts the enclave.',
+  ),
   ATTESTATION_INVALID: entry(
     502,
     'Attestation document did not verify',
@@ -144,14 +184,24 @@ export const errorCatalogue = {
     false,
     'Fetch the pinned Squads v4 binary again (waiaas programs fetch).',
   ),
-  PROGRAM_MISSING: entry(503, 'Program binary missing', false, 'Run waiaas programs fetch --rpc <cluster URL>.'),
+  PROGRAM_MISSING: entry(
+    503,
+    'Program binary missing',
+    false,
+    'Run waiaas programs fetch --rpc <cluster URL>.',
+  ),
   DATABASE_TOO_NEW: entry(
     500,
     'Database is newer than this code',
     false,
     'Run a WAIaaS version at least as new as the one that last migrated this database.',
   ),
-  DATABASE_UNAVAILABLE: entry(503, 'Database unavailable', true, 'Check WAIAAS_DB_URL and that the server runs.'),
+  DATABASE_UNAVAILABLE: entry(
+    503,
+    'Database unavailable',
+    true,
+    'Check WAIAAS_DB_URL and that the server runs.',
+  ),
   INTERNAL: entry(500, 'Internal error', true, 'Retry; if it persists, report it with the request id.'),
 } as const satisfies Record<string, CatalogueEntry>;
 
