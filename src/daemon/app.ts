@@ -1,0 +1,44 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Store } from '../store/index.ts';
+import { type OperatorTokenCheck, operatorAuth } from './auth.ts';
+import type { Logger } from './logger.ts';
+import { createMetrics, registerMetrics } from './plugins/metrics.ts';
+import { registerOpenApi } from './plugins/openapi.ts';
+import { registerProblemHandlers } from './problem.ts';
+import { type HealthDependencies, healthRoutes } from './routes/health.ts';
+
+export interface AppDependencies {
+  logger: Logger;
+  store: Store;
+  isOperatorToken: OperatorTokenCheck;
+  health: HealthDependencies;
+}
+
+/** Request bodies are small JSON documents; anything bigger is refused before it is parsed. */
+export const bodyLimitBytes = 64 * 1024;
+
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Per-request log lines cost throughput on the transfer path; metrics count requests instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: bodyLimitBytes,
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerProblemHandlers(app);
+
+  const metrics = createMetrics();
+  registerMetrics(app, metrics);
+  await registerOpenApi(app, deps.health.version);
+
+  await app.register(healthRoutes(deps.health));
+
+  const requireOperator = operatorAuth(deps.isOperatorToken);
+  app.get('/metrics', { schema: { hide: true }, preHandler: requireOperator }, async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+  return app;
+}

@@ -1,0 +1,188 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { z } from 'zod';
+
+/**
+ * Configuration: defaults, then `config.toml` in the data directory, then `WAIAAS_*` environment
+ * variables. Every key has one name in the file (snake_case) and one in the environment
+ * (WAIAAS_ + upper case), so a message can name exactly what to fix.
+ */
+
+export const networks = ['localnet', 'devnet', 'mainnet-beta'] as const;
+export type Network = (typeof networks)[number];
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const port = z.coerce
+  .number({ error: 'expected a port number 0-65535' })
+  .int('expected a whole port number 0-65535')
+  .min(0, 'expected a port number 0-65535')
+  .max(65535, 'expected a port number 0-65535');
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine(
+    (value) => /^https?:\/\/[^\s]+$/.test(value) && URL.canParse(value),
+    'expected an http:// or https:// URL',
+  );
+
+const dbUrl = z
+  .string()
+  .trim()
+  .refine(
+    (value) => /^postgres(ql)?:\/\/[^\s]+$/.test(value) && URL.canParse(value),
+    'expected a postgres://user@host:port/database URL (leave unset for SQLite in the data directory)',
+  );
+
+const keySchemas = {
+  port: port.default(3100),
+  host: z.string().trim().min(1, 'expected a host name or IP address').default('127.0.0.1'),
+  network: z.enum(networks, { error: `expected one of ${networks.join(', ')}` }).default('localnet'),
+  rpc_url: httpUrl.optional(),
+  db_url: dbUrl.optional(),
+  squads_so: z.string().trim().min(1, 'expected a path to squads_v4.so').optional(),
+  localnet_port: port.default(8899),
+  log_level: z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }).default('info'),
+  master_token: z.string().min(32, 'expected a token of at least 32 characters').optional(),
+} as const;
+
+type ConfigKey = keyof typeof keySchemas;
+const configKeys = Object.keys(keySchemas) as ConfigKey[];
+
+export interface Config {
+  readonly dataDir: string;
+  readonly port: number;
+  readonly host: string;
+  readonly network: Network;
+  /** Explicit RPC URL; absent on localnet means "run the embedded localnet". */
+  readonly rpcUrl: string | undefined;
+  /** Absent means SQLite in the data directory. */
+  readonly dbUrl: string | undefined;
+  readonly squadsSo: string | undefined;
+  readonly localnetPort: number;
+  readonly logLevel: (typeof logLevels)[number];
+  /** Operator master token for automated set-ups; otherwise `waiaas init` generates one. */
+  readonly masterToken: string | undefined;
+  readonly configFile: string;
+  readonly sqlitePath: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  /** The file key or environment variable at fault. */
+  readonly key: string;
+
+  constructor(key: string, message: string) {
+    super(message);
+    this.key = key;
+  }
+}
+
+export const envName = (key: ConfigKey): string => `WAIAAS_${key.toUpperCase()}`;
+
+/** A value as it came in, with where it came from, for error messages that point at the source. */
+interface RawValue {
+  value: unknown;
+  source: string;
+  name: string;
+}
+
+const describe = (value: unknown): string => {
+  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value ?? null);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+};
+
+const secretKeys: ReadonlySet<ConfigKey> = new Set(['master_token', 'db_url']);
+
+export const defaultDataDir = (): string => join(homedir(), '.waiaas');
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = resolve(env.WAIAAS_DATA_DIR?.trim() || defaultDataDir());
+  const configFile = join(dataDir, 'config.toml');
+  const raw = new Map<ConfigKey, RawValue>();
+
+  if (existsSync(configFile)) {
+    let table: Record<string, unknown>;
+    try {
+      table = parseToml(readFileSync(configFile, 'utf8'));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      throw new ConfigError(configFile, `Invalid configuration: ${configFile} is not valid TOML (${reason})`);
+    }
+    for (const [name, value] of Object.entries(table)) {
+      if (!(configKeys as string[]).includes(name)) {
+        throw new ConfigError(
+          name,
+          `Invalid configuration: unknown key "${name}" in ${configFile}; known keys: ${configKeys.join(', ')}`,
+        );
+      }
+      raw.set(name as ConfigKey, { value, source: configFile, name });
+    }
+  }
+  for (const key of configKeys) {
+    const value = env[envName(key)];
+    if (value !== undefined && value !== '')
+      raw.set(key, { value, source: 'environment', name: envName(key) });
+  }
+
+  const values: Record<string, unknown> = {};
+  for (const key of configKeys) {
+    const given = raw.get(key);
+    const parsed = keySchemas[key].safeParse(given?.value);
+    if (!parsed.success) {
+      const name = given?.name ?? envName(key);
+      const shown = secretKeys.has(key) ? '(hidden)' : describe(given?.value);
+      const reason = parsed.error.issues[0]?.message ?? 'invalid value';
+      throw new ConfigError(
+        name,
+        `Invalid configuration: ${name}=${shown} from ${given?.source ?? 'defaults'}: ${reason}`,
+      );
+    }
+    values[key] = parsed.data;
+  }
+
+  return {
+    dataDir,
+    configFile,
+    sqlitePath: join(dataDir, 'waiaas.sqlite'),
+    port: values.port as number,
+    host: values.host as string,
+    network: values.network as Network,
+    rpcUrl: values.rpc_url as string | undefined,
+    dbUrl: values.db_url as string | undefined,
+    squadsSo: values.squads_so as string | undefined,
+    localnetPort: values.localnet_port as number,
+    logLevel: values.log_level as Config['logLevel'],
+    masterToken: values.master_token as string | undefined,
+  };
+}
+
+/** The RPC URL the daemon talks to: the explicit one, the embedded localnet, or the public cluster. */
+export function resolveRpcUrl(config: Config): string {
+  if (config.rpcUrl) return config.rpcUrl;
+  switch (config.network) {
+    case 'localnet':
+      return `http://127.0.0.1:${config.localnetPort}`;
+    case 'devnet':
+      return 'https://api.devnet.solana.com';
+    case 'mainnet-beta':
+      return 'https://api.mainnet-beta.solana.com';
+  }
+}
+
+/** The embedded localnet runs when the network is localnet and no RPC URL points elsewhere. */
+export const runsEmbeddedLocalnet = (config: Config): boolean =>
+  config.network === 'localnet' && config.rpcUrl === undefined;
+
+export const defaultConfigToml = `# WAIaaS configuration. Every key can be overridden by an environment variable WAIAAS_<KEY>.
+# port = 3100
+# host = "127.0.0.1"
+# network = "localnet"          # localnet | devnet | mainnet-beta
+# rpc_url = "http://127.0.0.1:8899"
+# db_url = "postgres://user@127.0.0.1:5432/waiaas"   # unset: SQLite in this directory
+# squads_so = "/path/to/squads_v4.so"
+# localnet_port = 8899
+# log_level = "info"
+`;
