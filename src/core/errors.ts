@@ -92,6 +92,18 @@ export const errorCatalogue = {
   WALLET_FROZEN: entry(403, 'Wallet frozen', false, 'The owner must resume the wallet.'),
   DELAY_NOT_ELAPSED: entry(403, 'Delay not elapsed', true, 'Wait until the delay has passed.'),
   ENCLAVE_REFUSED: entry(403, 'The enclave refused to sign', false, 'See the reason in the details.'),
+  POLICY_SIGNATURE_INVALID: entry(
+    403,
+    "Policy not signed by the wallet's owner",
+    false,
+    "Sign the policy bundle with the wallet's Owner Key.",
+  ),
+  POLICY_VERSION_NOT_NEWER: entry(
+    409,
+    'Policy version not newer than the one in force',
+    false,
+    'Sign the policy again with a higher version.',
+  ),
 
   // funds and chain
   INSUFFICIENT_FUNDS: entry(409, 'Insufficient funds', false, 'Deposit to the wallet vault or send less.'),
@@ -122,6 +134,12 @@ export const errorCatalogue = {
     'Owner key is not an Ed25519 signing key',
     false,
     'Use a KMS key with KeySpec ECC_NIST_EDWARDS25519 and KeyUsage SIGN_VERIFY.',
+  ),
+  OWNER_KEY_NOT_FOUND: entry(
+    422,
+    'Owner key not found',
+    false,
+    'Check the KMS key id and region, or create the owner key again.',
   ),
   OWNER_UNLOCK_INVALID: entry(
     401,
@@ -161,6 +179,18 @@ export const errorCatalogue = {
     'Unseal with the context it was sealed with.',
   ),
   VAULT_CORRUPT: entry(422, 'Sealed data damaged', false, 'Restore the sealed data from a backup.'),
+  VAULT_ACCESS_DENIED: entry(
+    403,
+    'Access to the vault key denied',
+    false,
+    "Check that the vault key is enabled, its key policy and the credentials' permissions.",
+  ),
+  VAULT_UNAVAILABLE: entry(
+    503,
+    'Key vault unavailable',
+    true,
+    'Retry later; check the KMS endpoint and network.',
+  ),
 
   // enclave and attestation
   ENCLAVE_UNAVAILABLE: entry(
@@ -168,6 +198,12 @@ export const errorCatalogue = {
     'Enclave unavailable',
     true,
     'Retry shortly; the daemon restarts the enclave.',
+  ),
+  ENCLAVE_PROTOCOL_ERROR: entry(
+    502,
+    'Enclave protocol error',
+    false,
+    'Run the daemon and the enclave from the same WAIaaS version; see the details.',
   ),
   ATTESTATION_INVALID: entry(
     502,
@@ -189,6 +225,18 @@ export const errorCatalogue = {
     'Program binary missing',
     false,
     'Run waiaas programs fetch --rpc <cluster URL>.',
+  ),
+  LEDGER_CORRUPT: entry(
+    500,
+    'Localnet ledger damaged',
+    false,
+    'Move the localnet directory in the data directory away to start a fresh local chain, or restore it from a backup.',
+  ),
+  PORT_IN_USE: entry(
+    500,
+    'Port already in use',
+    false,
+    'Stop the process using the port or choose another one (e.g. WAIAAS_LOCALNET_PORT).',
   ),
   DATABASE_TOO_NEW: entry(
     500,

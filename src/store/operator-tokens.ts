@@ -97,5 +97,9 @@ export const revokeOperatorToken = async (
 
 /** Whether any operator token is still valid: `waiaas init` issues a new one only when none is. */
 export const hasActiveOperatorToken = async (db: Kysely<Database>): Promise<boolean> =>
-  (await db.selectFrom('operator_tokens').select('id').where('revoked_at', 'is', null).limit(1).executeTakeFirst()) !==
-  undefined;
+  (await db
+    .selectFrom('operator_tokens')
+    .select('id')
+    .where('revoked_at', 'is', null)
+    .limit(1)
+    .executeTakeFirst()) !== undefined;

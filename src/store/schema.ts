@@ -39,10 +39,23 @@ export interface OperatorTokensTable {
   revoked_at: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
 }
 
+export interface OwnersTable {
+  id: string;
+  name: string;
+  signer_kind: 'local' | 'aws-kms';
+  /** JSON of the signer config (where the key is); never a secret. */
+  signer_config: string;
+  public_key: string;
+  /** hashToken() of the owner's API token. */
+  token_hash: string;
+  created_at: Int8;
+}
+
 export interface Database {
   schema_migrations: SchemaMigrationsTable;
   meta: MetaTable;
   operator_tokens: OperatorTokensTable;
+  owners: OwnersTable;
 }
 
 export const nowMs = (): bigint => BigInt(Date.now());

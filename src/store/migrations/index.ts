@@ -1,5 +1,6 @@
 import { initial } from './0001_initial.ts';
+import { owners } from './0002_owners.ts';
 import type { Migration } from './migration.ts';
 
 /** Every migration, in order. Append only. */
-export const migrations: readonly Migration[] = [initial];
+export const migrations: readonly Migration[] = [initial, owners];
