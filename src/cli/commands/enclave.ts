@@ -1,0 +1,115 @@
+/**
+ * `waiaas enclave --socket PATH | --vsock PORT --state-dir DIR`: the agent enclave as its own process.
+ * It opens no network connection and no database: it reads its key vault and writes its journal in
+ * the state dir, and answers the enclave protocol on one socket. The daemon's supervisor starts it.
+ *
+ * Key vault (local AES-256-GCM, src/keys/vault): the keystore at --vault-keystore (default
+ * <state-dir>/vault.keystore, created on first run), unlocked with the passphrase read from the first
+ * line of stdin (--vault-passphrase-stdin) or from WAIAAS_ENCLAVE_VAULT_PASSPHRASE.
+ *
+ * Prints one JSON line `{"event":"ready",…}` on stdout once it listens; logs go to stderr.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import type { Server } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { WaiaasError } from '../../core/errors.ts';
+import type { AttestationProvider } from '../../enclave/attestation/provider.ts';
+import { enclaveCodeBundle } from '../../enclave/code-bundle.ts';
+import { AgentEnclave } from '../../enclave/enclave.ts';
+import { listenUnix, listenVsock } from '../../enclave/server.ts';
+import { FileStateStore } from '../../enclave/state-journal.ts';
+import { openLocalVault, provisionLocalVault } from '../../keys/vault/local-vault.ts';
+import { waitForShutdownSignal } from '../signals.ts';
+
+export const ENCLAVE_PASSPHRASE_ENV = 'WAIAAS_ENCLAVE_VAULT_PASSPHRASE';
+
+const usage =
+  'Usage: waiaas enclave (--socket PATH | --vsock PORT) --state-dir DIR [--vault-keystore PATH] [--vault-passphrase-stdin] [--attestation dev|nitro|none]';
+
+const configError = (message: string, key: string) =>
+  new WaiaasError('CONFIG_INVALID', { message: `${message}\n${usage}`, details: { key } });
+
+const readFirstStdinLine = async (): Promise<string> => {
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  try {
+    for await (const line of lines) return line;
+  } finally {
+    lines.close();
+  }
+  return '';
+};
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const openAttestation = async (kind: string, stateDir: string): Promise<AttestationProvider | undefined> => {
+  if (kind === 'none') return undefined;
+  const providers = await import('../../enclave/attestation/index.ts');
+  if (kind === 'nitro') return providers.createNitroAttestationProvider();
+  if (kind === 'dev') {
+    return providers.createDevAttestationProvider({
+      dir: join(stateDir, 'dev-attestation'),
+      codeBundle: enclaveCodeBundle(),
+    });
+  }
+  throw configError(`unknown attestation provider "${kind}"`, 'attestation');
+};
+
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      socket: { type: 'string' },
+      vsock: { type: 'string' },
+      'state-dir': { type: 'string' },
+      'vault-keystore': { type: 'string' },
+      'vault-passphrase-stdin': { type: 'boolean' },
+      attestation: { type: 'string' },
+    },
+  });
+  if ((values.socket === undefined) === (values.vsock === undefined))
+    throw configError('give one of --socket or --vsock', 'socket');
+  if (values['state-dir'] === undefined) throw configError('--state-dir is required', 'state-dir');
+  const stateDir = resolve(values['state-dir']);
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+
+  const passphrase = values['vault-passphrase-stdin']
+    ? await readFirstStdinLine()
+    : process.env[ENCLAVE_PASSPHRASE_ENV];
+  if (!passphrase)
+    throw configError(`no vault passphrase (stdin or ${ENCLAVE_PASSPHRASE_ENV})`, 'vault-passphrase');
+  const keystorePath = resolve(values['vault-keystore'] ?? join(stateDir, 'vault.keystore'));
+  const vaultConfig = existsSync(keystorePath)
+    ? { kind: 'local' as const, keystorePath }
+    : await provisionLocalVault({ keystorePath, passphrase });
+  const vault = await openLocalVault(vaultConfig, passphrase);
+
+  const store = await FileStateStore.open(stateDir, vault);
+  const attestation = await openAttestation(values.attestation ?? 'dev', stateDir);
+  const enclave = AgentEnclave.create({ vault, store, ...(attestation ? { attestation } : {}) });
+
+  let close: () => Promise<void>;
+  if (values.socket !== undefined) {
+    const server: Server = await listenUnix(enclave, resolve(values.socket), { log });
+    close = () => new Promise((done) => server.close(() => done()));
+  } else {
+    const port = Number(values.vsock);
+    if (!Number.isInteger(port) || port <= 0 || port > 0xffffffff)
+      throw configError('--vsock takes a port number', 'vsock');
+    const server = listenVsock(enclave, port, { log });
+    close = async () => {
+      server.close();
+    };
+  }
+  process.stdout.write(
+    `${JSON.stringify({ event: 'ready', pid: process.pid, socket: values.socket, vsock: values.vsock, attestation: attestation?.kind ?? 'none' })}\n`,
+  );
+
+  await waitForShutdownSignal();
+  await close();
+  enclave.close();
+  await vault.close();
+  return 0;
+}

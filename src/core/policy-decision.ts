@@ -1,0 +1,122 @@
+/**
+ * The policy decision: one pure function both the daemon (L1) and the enclave (L2) run, each with its
+ * own counters. Given the parsed policy, what is to be moved, the time and what was already spent, it
+ * answers the tier or the reason to refuse. It trusts its inputs; deriving them is the caller's job.
+ */
+import type { AssetLimits, Policy, Tier } from './policy-types.ts';
+
+export type PolicyRefusalCode =
+  | 'INVALID_AMOUNT'
+  | 'ASSET_NOT_ALLOWED'
+  | 'POLICY_PER_TX_LIMIT'
+  | 'RECIPIENT_NOT_ALLOWED'
+  | 'OUTSIDE_HOURS'
+  | 'POLICY_RATE_LIMIT'
+  | 'POLICY_DAILY_LIMIT';
+
+export interface TransferIntent {
+  /** "SOL" or a base58 mint. */
+  readonly asset: string;
+  readonly amount: bigint;
+  /** The wallet address receiving the funds; undefined when it cannot be known (e.g. a bare token account). */
+  readonly recipient: string | undefined;
+}
+
+export interface PolicyCounters {
+  /** What this asset already spent inside the daily window (policy-window.ts), tiers instant…delay. */
+  readonly spentInWindow: bigint;
+  /** Transfers of any asset signed inside the rate window. */
+  readonly transfersInLastHour: number;
+}
+
+export type PolicyDecision =
+  | {
+      readonly ok: true;
+      readonly tier: Tier;
+      /** Seconds to wait before signing: delaySeconds for the delay tier, otherwise 0. */
+      readonly delaySeconds: number;
+      /** Whether it is counted against `daily` (instant, notify, delay); approval-tier transfers are not. */
+      readonly consumesDaily: boolean;
+    }
+  | {
+      readonly ok: false;
+      readonly code: PolicyRefusalCode;
+      readonly details: Record<string, string | number>;
+    };
+
+const refuse = (
+  code: PolicyRefusalCode,
+  details: Record<string, string | number>,
+): Extract<PolicyDecision, { ok: false }> => ({ ok: false, code, details });
+
+export const tierFor = (limits: AssetLimits, amount: bigint): Tier => {
+  if (amount <= limits.tiers.instantMax) return 'instant';
+  if (amount <= limits.tiers.notifyMax) return 'notify';
+  if (amount <= limits.tiers.delayMax) return 'delay';
+  return 'approval';
+};
+
+/** Whether `nowMs` falls within the policy's hours: [start, end) UTC hours on the listed UTC weekdays. */
+export const withinHours = (policy: Policy, nowMs: number): boolean => {
+  const now = new Date(nowMs);
+  const hour = now.getUTCHours();
+  const [start, end] = policy.hours.utc;
+  return policy.hours.days.includes(now.getUTCDay()) && hour >= start && hour < end;
+};
+
+/**
+ * `by-amount`: the tier follows the amount (what the daemon decides, and what the enclave checks for a
+ * spending-limit transfer). `owner-approval`: the transfer is a vault transaction the owner must approve
+ * on-chain, so it is approval tier whatever its amount and does not consume `daily`; the
+ * per-transaction cap, allowlist, hours and rate still apply.
+ */
+export type TransferRoute = 'by-amount' | 'owner-approval';
+
+/**
+ * Checks in a fixed order so the same request always gets the same code: asset, amount, per-transaction
+ * cap, recipient, hours, rate, then the daily budget (only for tiers that consume it).
+ */
+export const decideTransfer = (
+  policy: Policy,
+  intent: TransferIntent,
+  nowMs: number,
+  counters: PolicyCounters,
+  route: TransferRoute = 'by-amount',
+): PolicyDecision => {
+  const limits = policy.assets.get(intent.asset);
+  if (limits === undefined) return refuse('ASSET_NOT_ALLOWED', { asset: intent.asset });
+  if (intent.amount <= 0n) return refuse('INVALID_AMOUNT', { amount: intent.amount.toString() });
+  if (intent.amount > limits.perTransaction) {
+    return refuse('POLICY_PER_TX_LIMIT', {
+      asset: intent.asset,
+      amount: intent.amount.toString(),
+      perTransaction: limits.perTransaction.toString(),
+    });
+  }
+  if (policy.recipients.mode === 'allowlist') {
+    if (intent.recipient === undefined || !policy.recipients.addresses.has(intent.recipient)) {
+      return refuse('RECIPIENT_NOT_ALLOWED', { recipient: intent.recipient ?? 'unknown' });
+    }
+  }
+  if (!withinHours(policy, nowMs)) {
+    return refuse('OUTSIDE_HOURS', {
+      utc: `${policy.hours.utc[0]}-${policy.hours.utc[1]}`,
+      days: policy.hours.days.join(','),
+    });
+  }
+  if (counters.transfersInLastHour + 1 > policy.rate.maxPerHour) {
+    return refuse('POLICY_RATE_LIMIT', { maxPerHour: policy.rate.maxPerHour });
+  }
+  const tier = route === 'owner-approval' ? 'approval' : tierFor(limits, intent.amount);
+  const consumesDaily = tier !== 'approval';
+  if (consumesDaily && counters.spentInWindow + intent.amount > limits.daily) {
+    const remaining = limits.daily > counters.spentInWindow ? limits.daily - counters.spentInWindow : 0n;
+    return refuse('POLICY_DAILY_LIMIT', {
+      asset: intent.asset,
+      amount: intent.amount.toString(),
+      daily: limits.daily.toString(),
+      remaining: remaining.toString(),
+    });
+  }
+  return { ok: true, tier, delaySeconds: tier === 'delay' ? limits.tiers.delaySeconds : 0, consumesDaily };
+};

@@ -1,0 +1,29 @@
+/** The parsed policy: amounts as bigint, lists as sets for lookups. Built only by `parsePolicy`. */
+export type Tier = 'instant' | 'notify' | 'delay' | 'approval';
+
+export const TIERS: readonly Tier[] = ['instant', 'notify', 'delay', 'approval'];
+
+export interface AssetLimits {
+  readonly perTransaction: bigint;
+  readonly daily: bigint;
+  readonly tiers: {
+    readonly instantMax: bigint;
+    readonly notifyMax: bigint;
+    readonly delayMax: bigint;
+    readonly delaySeconds: number;
+  };
+}
+
+export type RecipientRule =
+  | { readonly mode: 'allowlist'; readonly addresses: ReadonlySet<string> }
+  | { readonly mode: 'any' };
+
+export interface Policy {
+  readonly version: number;
+  /** Keyed "SOL" or a base58 mint. */
+  readonly assets: ReadonlyMap<string, AssetLimits>;
+  readonly recipients: RecipientRule;
+  readonly hours: { readonly utc: readonly [number, number]; readonly days: readonly number[] };
+  readonly rate: { readonly maxPerHour: number };
+  readonly approvalTimeoutSeconds: number;
+}
