@@ -22,6 +22,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'programs fetch --rpc URL: download and pin the Squads v4 program',
     load: async () => (await import('./commands/programs.ts')).run,
   },
+  enclave: {
+    summary: 'the agent enclave process (started by the daemon; no network, no database)',
+    load: async () => (await import('./commands/enclave.ts')).run,
+  },
   owner: {
     summary: 'owner create|show: the Owner Key (local keystore or AWS KMS) and its token',
     load: async () => (await import('./commands/owner.ts')).run,

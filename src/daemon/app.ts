@@ -1,4 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  LogController,
+} from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Store } from '../store/index.ts';
 import { type OperatorTokenCheck, operatorAuth } from './auth.ts';
@@ -13,6 +18,8 @@ export interface AppDependencies {
   store: Store;
   isOperatorToken: OperatorTokenCheck;
   health: HealthDependencies;
+  /** The API's route plugins, each with its own dependencies. */
+  routes?: readonly FastifyPluginAsync[];
 }
 
 /** Request bodies are small JSON documents; anything bigger is refused before it is parsed. */
@@ -35,9 +42,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await registerOpenApi(app, deps.health.version);
 
   await app.register(healthRoutes(deps.health));
+  for (const routes of deps.routes ?? []) await app.register(routes);
 
   const requireOperator = operatorAuth(deps.isOperatorToken);
-  app.get('/metrics', { schema: { hide: true }, preHandler: requireOperator }, async (_request, reply) =>
+  app.get('/metrics', { schema: { hide: true }, onRequest: requireOperator }, async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
   return app;

@@ -1,9 +1,30 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { WaiaasError } from '../core/errors.ts';
 import { hashToken } from '../core/tokens.ts';
+import {
+  findActiveOperatorTokenByHash,
+  findOwnerByTokenHash,
+  findSessionByTokenHash,
+  type Owner,
+  type Session,
+  type Store,
+} from '../store/index.ts';
 
 /** Looks up a token by its hash; the raw token never reaches the database. */
 export type OperatorTokenCheck = (tokenHash: string) => Promise<boolean>;
+
+export type Principal =
+  | { readonly role: 'operator' }
+  | { readonly role: 'owner'; readonly owner: Owner }
+  | { readonly role: 'agent'; readonly session: Session };
+
+export type Role = Principal['role'];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
 
 export const bearerToken = (request: FastifyRequest): string | undefined => {
   const header = request.headers.authorization;
@@ -11,6 +32,39 @@ export const bearerToken = (request: FastifyRequest): string | undefined => {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];
 };
+
+/**
+ * Token prefixes say which table to look in (one indexed query per request); a token without a known
+ * prefix can only be an operator token supplied through WAIAAS_MASTER_TOKEN.
+ */
+export async function resolvePrincipal(store: Store, token: string, nowMs = Date.now()): Promise<Principal> {
+  const tokenHash = hashToken(token);
+  if (token.startsWith('waiaas_own_')) {
+    const owner = await findOwnerByTokenHash(store.db, tokenHash);
+    if (owner) return { role: 'owner', owner };
+  } else if (token.startsWith('waiaas_ses_')) {
+    const session = await findSessionByTokenHash(store.db, tokenHash);
+    if (session) {
+      if (session.revokedAt !== null) throw new WaiaasError('SESSION_REVOKED');
+      if (session.expiresAt <= BigInt(nowMs)) throw new WaiaasError('SESSION_EXPIRED');
+      return { role: 'agent', session };
+    }
+  } else if (await findActiveOperatorTokenByHash(store.db, tokenHash)) {
+    return { role: 'operator' };
+  }
+  throw new WaiaasError('UNAUTHORIZED');
+}
+
+/** A preHandler admitting only the given roles; the principal is left on the request. */
+export const requireRole =
+  (store: Store, ...roles: Role[]) =>
+  async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const token = bearerToken(request);
+    if (token === undefined) throw new WaiaasError('UNAUTHORIZED', { message: 'Send a bearer token.' });
+    const principal = await resolvePrincipal(store, token);
+    if (!roles.includes(principal.role)) throw new WaiaasError('FORBIDDEN');
+    request.principal = principal;
+  };
 
 /** A preHandler that admits only the operator master token. */
 export const operatorAuth =
@@ -21,3 +75,9 @@ export const operatorAuth =
       throw new WaiaasError('UNAUTHORIZED', { message: 'Send the operator token as a bearer token.' });
     if (!(await isOperatorToken(hashToken(token)))) throw new WaiaasError('UNAUTHORIZED');
   };
+
+/** The owner's second factor for an owner-key act, from X-Owner-Unlock. */
+export const ownerUnlock = (request: FastifyRequest): string | undefined => {
+  const value = request.headers['x-owner-unlock'];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+};

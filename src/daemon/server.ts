@@ -5,9 +5,14 @@ import { findActiveOperatorTokenByHash, type Store } from '../store/index.ts';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { ownerRoutes } from './routes/owners.ts';
+import { sessionRoutes } from './routes/sessions.ts';
+import { walletRoutes } from './routes/wallets.ts';
+import { type Runtime, startRuntime } from './runtime/runtime.ts';
 
 export interface Daemon {
   readonly app: FastifyInstance;
+  readonly runtime: Runtime;
   readonly url: string;
   close(): Promise<void>;
 }
@@ -19,8 +24,10 @@ export interface StartDaemonOptions {
   logger: Logger;
 }
 
-export async function startDaemon({ config, store, rpcUrl, logger }: StartDaemonOptions): Promise<Daemon> {
-  const app = await buildApp({
+/** The Fastify app over a running runtime: health, the API's routes, OpenAPI, metrics. */
+export function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance> {
+  const { store, config, logger } = runtime;
+  return buildApp({
     logger,
     store,
     isOperatorToken: async (tokenHash) =>
@@ -30,16 +37,32 @@ export async function startDaemon({ config, store, rpcUrl, logger }: StartDaemon
       network: config.network,
       startedAt: Date.now(),
       readDatabase: () => store.health(),
-      readChain: () => readChainStatus(rpcUrl),
+      readChain: () => readChainStatus(runtime.chain.rpcUrl),
     },
+    routes: [ownerRoutes(runtime), walletRoutes(runtime), sessionRoutes(runtime)],
   });
-  await app.listen({ host: config.host, port: config.port });
+}
+
+export async function startDaemon({ config, store, rpcUrl, logger }: StartDaemonOptions): Promise<Daemon> {
+  const runtime = await startRuntime({ config, store, rpcUrl, logger });
+  let app: FastifyInstance;
+  try {
+    app = await buildDaemonApp(runtime);
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
     app,
+    runtime,
     url: `http://${host}:${port}`,
-    close: () => app.close(),
+    async close() {
+      await app.close();
+      await runtime.close();
+    },
   };
 }

@@ -6,4 +6,6 @@ export type { Migration, MigrationDb } from './migrations/migration.ts';
 export * from './operator-tokens.ts';
 export * from './owners.ts';
 export * from './schema.ts';
+export * from './sessions.ts';
 export { openStore, type Store, type StoreHealth, type StoreOptions } from './store.ts';
+export * from './wallets.ts';

@@ -51,11 +51,97 @@ export interface OwnersTable {
   created_at: Int8;
 }
 
+export type WalletStatus = 'creating' | 'active' | 'frozen' | 'failed';
+
+export interface WalletsTable {
+  id: string;
+  owner_id: string;
+  name: string;
+  status: WalletStatus;
+  /** Squads multisig account (base58). */
+  multisig: string;
+  /** Vault PDA index 0: the wallet's address and deposit address. */
+  vault: string;
+  /** JSON of the owner-signed PolicyBundle in force. */
+  policy_bundle: string;
+  policy_version: Int8;
+  created_at: Int8;
+  updated_at: Int8;
+}
+
+export interface AgentKeysTable {
+  public_key: string;
+  wallet_id: string;
+  /** JSON of the enclave's SealedAgentKey: the seed sealed by the key vault, never in the clear. */
+  sealed: string;
+  status: 'active' | 'retired';
+  created_at: Int8;
+}
+
+export interface SessionsTable {
+  id: string;
+  wallet_id: string;
+  token_hash: string;
+  label: string | null;
+  expires_at: Int8;
+  revoked_at: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
+  created_at: Int8;
+}
+
+export type TransferStatus =
+  | 'received'
+  | 'rejected'
+  | 'delayed'
+  | 'pending_approval'
+  | 'signing'
+  | 'submitted'
+  | 'confirmed'
+  | 'failed'
+  | 'cancelled'
+  | 'expired';
+
+export interface TransfersTable {
+  id: string;
+  wallet_id: string;
+  idempotency_key: string | null;
+  /** sha256 of the canonical request, to tell a retry from another request under the same key. */
+  request_hash: string;
+  /** "SOL" or a base58 mint. */
+  asset: string;
+  /** Base units; policies are limited to int8, so every accepted amount fits. */
+  amount: Int8;
+  destination: string;
+  memo: string | null;
+  tier: 'instant' | 'notify' | 'delay' | 'approval';
+  status: TransferStatus;
+  /** 1 while the amount counts against the daily budget (reserved or spent), 0 once released. */
+  counts_daily: Int8;
+  counted_at: Int8;
+  execute_after: bigint | null;
+  expires_at: bigint | null;
+  agent_public_key: string | null;
+  signature: string | null;
+  /** base64 of the fully signed wire transaction, stored before it is first sent. */
+  signed_transaction: string | null;
+  last_valid_block_height: bigint | null;
+  transaction_index: bigint | null;
+  error_code: string | null;
+  error_detail: string | null;
+  claimed_by: string | null;
+  claimed_until: bigint | null;
+  created_at: Int8;
+  updated_at: Int8;
+}
+
 export interface Database {
   schema_migrations: SchemaMigrationsTable;
   meta: MetaTable;
   operator_tokens: OperatorTokensTable;
   owners: OwnersTable;
+  wallets: WalletsTable;
+  agent_keys: AgentKeysTable;
+  sessions: SessionsTable;
+  transfers: TransfersTable;
 }
 
 export const nowMs = (): bigint => BigInt(Date.now());

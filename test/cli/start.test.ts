@@ -38,7 +38,13 @@ describe('waiaas start on embedded defaults', () => {
 
     const health = await fetch(`${first.apiUrl}/v1/health`);
     expect(health.status).toBe(200);
-    const body = (await health.json()) as Record<string, any>;
+    const body = (await health.json()) as {
+      db: unknown;
+      chain: unknown;
+      network: string;
+      squads: { status: string };
+      status: string;
+    };
     expect(body.db).toMatchObject({ ok: true, engine: 'sqlite' });
     expect(body.chain).toMatchObject({ ok: true, rpcUrl: `http://127.0.0.1:${localnetPort}` });
     expect(body.network).toBe('localnet');

@@ -28,7 +28,16 @@ forEachEngine((engine, { makeDatabase }) => {
 
     expect(result.applied).toEqual(migrations.map(({ version, name }) => ({ version, name })));
     expect(result).toMatchObject({ databaseVersion: codeVersion, codeVersion });
-    expect(await listTables(store)).toEqual(['meta', 'operator_tokens', 'owners', 'schema_migrations']);
+    expect(await listTables(store)).toEqual([
+      'agent_keys',
+      'meta',
+      'operator_tokens',
+      'owners',
+      'schema_migrations',
+      'sessions',
+      'transfers',
+      'wallets',
+    ]);
     const rows = await ledger(store);
     expect(rows.map((r) => [r.version, r.name])).toEqual(migrations.map((m) => [BigInt(m.version), m.name]));
     expect(Number(rows[0]!.applied_at)).toBeGreaterThan(Date.now() - 60_000);

@@ -18,7 +18,7 @@ import { WaiaasError } from '../../core/errors.ts';
 import type { AttestationProvider } from '../../enclave/attestation/provider.ts';
 import { enclaveCodeBundle } from '../../enclave/code-bundle.ts';
 import { AgentEnclave } from '../../enclave/enclave.ts';
-import { listenUnix, listenVsock } from '../../enclave/server.ts';
+import { closeServer, listenUnix, listenVsock } from '../../enclave/server.ts';
 import { FileStateStore } from '../../enclave/state-journal.ts';
 import { openLocalVault, provisionLocalVault } from '../../keys/vault/local-vault.ts';
 import { waitForShutdownSignal } from '../signals.ts';
@@ -93,7 +93,7 @@ export async function run(args: string[]): Promise<number> {
   let close: () => Promise<void>;
   if (values.socket !== undefined) {
     const server: Server = await listenUnix(enclave, resolve(values.socket), { log });
-    close = () => new Promise((done) => server.close(() => done()));
+    close = () => closeServer(server);
   } else {
     const port = Number(values.vsock);
     if (!Number.isInteger(port) || port <= 0 || port > 0xffffffff)

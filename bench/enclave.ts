@@ -1,0 +1,261 @@
+/**
+ * Enclave signing speed: a sign round trip over the Unix socket to the enclave process (which parses
+ * the Solana message, runs L2 with its counters, journals the spend and signs), sequential and
+ * pipelined on one connection, next to bare node:crypto Ed25519 signing and the enclave's own sign
+ * path in-process, all measured in this run. Also the enclave's RSS with 1,000 agent keys.
+ * DESIGN.md §9 target: round trip ≤ 3× a raw signature; enclave ≤ 64 MB RSS with 1,000 agent keys.
+ *
+ *   node --import tsx bench/enclave.ts
+ */
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Keypair, PublicKey, TransactionMessage, VersionedTransaction } from '@solana/web3.js';
+import * as multisig from '@sqds/multisig';
+import { type PolicyDocument, signPolicyBundle } from '../src/core/policy.ts';
+import type { EnclaveClient } from '../src/daemon/enclave-client.ts';
+import { EnclaveSupervisor } from '../src/daemon/enclave-supervisor.ts';
+import type { SealedAgentKey } from '../src/enclave/agent-keys.ts';
+import { AgentEnclave } from '../src/enclave/enclave.ts';
+import { openLocalVault, provisionLocalVault } from '../src/keys/vault/local-vault.ts';
+import { spendingLimitAddress } from '../src/solana/inspect/pda.ts';
+
+const SEQUENTIAL = 5_000;
+const PIPELINED = 20_000;
+const IN_FLIGHT = 32;
+const KEYS_FOR_MEMORY = 1_000;
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+
+interface Row {
+  name: string;
+  p50?: number;
+  p99?: number;
+  perSecond: number;
+}
+
+const owner = (() => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const raw = new PublicKey(publicKey.export({ format: 'der', type: 'spki' }).subarray(12)).toBase58();
+  return {
+    publicKey: raw,
+    signer: {
+      publicKey: async () => raw,
+      sign: async (message: Uint8Array) => new Uint8Array(sign(null, message, privateKey)),
+    },
+  };
+})();
+
+const big = '1000000000000000';
+const policy: PolicyDocument = {
+  version: 1,
+  assets: {
+    SOL: {
+      perTransaction: big,
+      daily: big,
+      tiers: { instantMax: big, notifyMax: big, delayMax: big, delaySeconds: 0 },
+    },
+  },
+  recipients: { mode: 'any' },
+  hours: { utc: [0, 24], days: [0, 1, 2, 3, 4, 5, 6] },
+  rate: { maxPerHour: 1_000_000 },
+  approvalTimeoutSeconds: 3600,
+};
+
+/** Distinct spendingLimitUse messages (each amount differs, so none is a repeat the enclave would not count). */
+const messageFactory = (agent: PublicKey, multisigPda: PublicKey) => {
+  const build = (amount: number) =>
+    Buffer.from(
+      new VersionedTransaction(
+        new TransactionMessage({
+          payerKey: new PublicKey(new Uint8Array(32).fill(7)),
+          recentBlockhash: new PublicKey(new Uint8Array(32).fill(9)).toBase58(),
+          instructions: [
+            multisig.instructions.spendingLimitUse({
+              multisigPda,
+              member: agent,
+              spendingLimit: new PublicKey(spendingLimitAddress(multisigPda.toBytes(), 'SOL')),
+              vaultIndex: 0,
+              amount,
+              decimals: 9,
+              destination: new PublicKey(new Uint8Array(32).fill(3)),
+            }),
+          ],
+        }).compileToV0Message(),
+      ).message.serialize(),
+    );
+  const template = build(0x01010101);
+  const other = build(0x02020202);
+  const offset = template.findIndex((byte, index) => byte !== other[index]);
+  return (amount: number): Buffer => {
+    const bytes = Buffer.from(template);
+    bytes.writeBigUInt64LE(BigInt(amount), offset);
+    return bytes;
+  };
+};
+
+const measureSequential = async (
+  name: string,
+  count: number,
+  run: (index: number) => unknown,
+): Promise<Row> => {
+  for (let index = 0; index < 200; index++) await run(count + index);
+  const samples: number[] = new Array(count);
+  const started = performance.now();
+  for (let index = 0; index < count; index++) {
+    const begin = performance.now();
+    await run(index);
+    samples[index] = performance.now() - begin;
+  }
+  const elapsed = performance.now() - started;
+  samples.sort((a, b) => a - b);
+  return {
+    name,
+    p50: percentile(samples, 0.5),
+    p99: percentile(samples, 0.99),
+    perSecond: (count / elapsed) * 1000,
+  };
+};
+
+const measurePipelined = async (
+  name: string,
+  count: number,
+  inFlight: number,
+  run: (index: number) => Promise<unknown>,
+) => {
+  const samples: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < count) {
+        const index = next++;
+        const begin = performance.now();
+        await run(index);
+        samples.push(performance.now() - begin);
+      }
+    }),
+  );
+  const elapsed = performance.now() - started;
+  samples.sort((a, b) => a - b);
+  return {
+    name,
+    p50: percentile(samples, 0.5),
+    p99: percentile(samples, 0.99),
+    perSecond: (count / elapsed) * 1000,
+  };
+};
+
+const rssMb = (pid: number) => {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+  return line ? Number(line[1]) / 1024 : Number.NaN;
+};
+
+const setUpWallet = async (
+  client: Pick<EnclaveClient, 'createAgentKey' | 'setPolicy'> | AgentEnclave,
+  walletId: string,
+) => {
+  const multisigPda = Keypair.generate().publicKey;
+  const sealed: SealedAgentKey = await client.createAgentKey(
+    walletId,
+    owner.publicKey,
+    multisigPda.toBase58(),
+  );
+  await client.setPolicy(await signPolicyBundle(walletId, policy, owner.signer));
+  return { sealed, message: messageFactory(new PublicKey(sealed.publicKey), multisigPda) };
+};
+
+const main = async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'waiaas-bench-enclave-'));
+  const keystorePath = join(dir, 'vault.keystore');
+  const passphrase = 'bench passphrase, not secret';
+  const vaultConfig = await provisionLocalVault({ keystorePath, passphrase }, { insecureKdfForTests: true });
+  const rows: Row[] = [];
+
+  // Bare baseline: node:crypto Ed25519 over a message of the same size.
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const sample = messageFactory(Keypair.generate().publicKey, Keypair.generate().publicKey)(1);
+  const raw = await measureSequential('raw node:crypto ed25519 sign', SEQUENTIAL * 4, () =>
+    sign(null, sample, privateKey),
+  );
+  rows.push(raw);
+
+  // The enclave's sign path without transport (parse, L2, journal in memory, sign).
+  const vault = await openLocalVault(vaultConfig, passphrase);
+  const local = AgentEnclave.create({ vault });
+  const localWallet = await setUpWallet(local, 'bench-local');
+  rows.push(
+    await measureSequential('enclave.sign in-process (no socket)', SEQUENTIAL * 2, (index) =>
+      local.sign('bench-local', localWallet.message(1 + index), { requestId: 'r' }),
+    ),
+  );
+
+  // The real thing: the enclave process behind its Unix socket, with its journal in a state dir.
+  const supervisor = new EnclaveSupervisor({
+    socketPath: join(dir, 'enclave.sock'),
+    stateDir: join(dir, 'state'),
+    vaultKeystore: keystorePath,
+    vaultPassphrase: passphrase,
+    attestation: 'none',
+    sealedKeys: async () => [],
+    requestTimeoutMs: 30_000,
+  });
+  await supervisor.start();
+  const client = supervisor.client;
+  const wallet = await setUpWallet(client, 'bench-socket');
+  let amount = 1_000_000;
+  rows.push(
+    await measureSequential('socket round trip, sequential', SEQUENTIAL, () =>
+      client.sign('bench-socket', wallet.message(amount++), { requestId: 'r' }),
+    ),
+  );
+  rows.push(
+    await measurePipelined(`socket, pipelined (${IN_FLIGHT} in flight)`, PIPELINED, IN_FLIGHT, () =>
+      client.sign('bench-socket', wallet.message(amount++), { requestId: 'r' }),
+    ),
+  );
+
+  const pid = supervisor.status().pid!;
+  const rssBefore = rssMb(pid);
+  for (let index = 0; index < KEYS_FOR_MEMORY; index += 50) {
+    await Promise.all(
+      Array.from({ length: 50 }, (_, offset) => setUpWallet(client, `mem-${index + offset}`)),
+    );
+  }
+  const rssAfter = rssMb(pid);
+  await supervisor.stop();
+  local.close();
+  await vault.close();
+  await rm(dir, { recursive: true, force: true });
+
+  const rawMicros = raw.p50! * 1000;
+  console.log(`enclave bench (node ${process.version}, ${new Date().toISOString()})`);
+  console.log(
+    'name'.padEnd(44),
+    'p50 µs'.padStart(9),
+    'p99 µs'.padStart(9),
+    'ops/s'.padStart(10),
+    '× raw p50'.padStart(10),
+  );
+  for (const row of rows) {
+    console.log(
+      row.name.padEnd(44),
+      (row.p50! * 1000).toFixed(1).padStart(9),
+      (row.p99! * 1000).toFixed(1).padStart(9),
+      row.perSecond.toFixed(0).padStart(10),
+      ((row.p50! * 1000) / rawMicros).toFixed(2).padStart(10),
+    );
+  }
+  const pipelined = rows[3]!;
+  console.log(
+    `pipelined throughput vs raw signing throughput: ${(pipelined.perSecond / raw.perSecond).toFixed(2)} (per-request cost ${(1e6 / pipelined.perSecond).toFixed(1)} µs vs ${(1e6 / raw.perSecond).toFixed(1)} µs raw)`,
+  );
+  console.log(
+    `enclave RSS: ${rssBefore.toFixed(1)} MB with 1 wallet, ${rssAfter.toFixed(1)} MB with ${KEYS_FOR_MEMORY + 1} agent keys and policies`,
+  );
+};
+
+await main();

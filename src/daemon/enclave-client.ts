@@ -1,0 +1,279 @@
+/**
+ * The daemon's side of the enclave protocol (src/enclave/protocol.ts): typed calls over one Unix
+ * socket connection, request ids, a deadline per request, pipelining (many requests in flight), and a
+ * fresh connection on the next call after the enclave went away. Every transport failure is
+ * ENCLAVE_UNAVAILABLE (503, retryable); refusals keep the enclave's own code and details.
+ */
+import { connect, type Socket } from 'node:net';
+import { type ErrorCode, errorCatalogue, WaiaasError } from '../core/errors.ts';
+import type { PolicyBundle } from '../core/policy.ts';
+import type { SealedAgentKey } from '../enclave/agent-keys.ts';
+import type { LoadResult } from '../enclave/enclave.ts';
+import {
+  type DecodedSignResponse,
+  decodeSignResponse,
+  encodeFrame,
+  encodeJsonFrame,
+  encodeSignRequestFrame,
+  type Frame,
+  FrameDecoder,
+  Op,
+  PROTOCOL_VERSION,
+  RESPONSE_ERROR,
+  RESPONSE_OK,
+  type WireError,
+} from '../enclave/protocol.ts';
+
+export interface EnclaveClientOptions {
+  readonly socketPath: string;
+  /** Deadline per request, from sending to the answer. */
+  readonly timeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+}
+
+export type EnclaveSignResult = DecodedSignResponse;
+
+export interface EnclaveStatus {
+  readonly protocolVersion: number;
+  readonly pid: number;
+  readonly wallets: { walletId: string; agentKeys: string[]; policyVersion: number | null }[];
+}
+
+interface Pending {
+  readonly resolve: (frame: Frame) => void;
+  readonly reject: (error: WaiaasError) => void;
+  readonly deadline: number;
+}
+
+const unavailable = (reason: string, cause?: unknown) =>
+  new WaiaasError('ENCLAVE_UNAVAILABLE', {
+    message: `Enclave unavailable: ${reason}`,
+    details: { reason },
+    ...(cause === undefined ? {} : { cause }),
+  });
+
+const fromWire = (wire: WireError): WaiaasError => {
+  const code = (wire.code in errorCatalogue ? wire.code : 'ENCLAVE_PROTOCOL_ERROR') as ErrorCode;
+  return new WaiaasError(code, {
+    message: wire.message,
+    details: wire.details ?? {},
+    ...(wire.layer === 'enclave' || wire.layer === 'server' || wire.layer === 'chain'
+      ? { layer: wire.layer }
+      : {}),
+  });
+};
+
+export class EnclaveClient {
+  readonly #socketPath: string;
+  readonly #timeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  readonly #pending = new Map<number, Pending>();
+  #socket: Socket | undefined;
+  #connecting: Promise<Socket> | undefined;
+  #nextId = 1;
+  #sweeper: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: EnclaveClientOptions) {
+    this.#socketPath = options.socketPath;
+    this.#timeoutMs = options.timeoutMs ?? 5_000;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
+  }
+
+  #connect(): Promise<Socket> {
+    if (this.#socket && !this.#socket.destroyed) return Promise.resolve(this.#socket);
+    if (this.#connecting) return this.#connecting;
+    if (this.#closed) return Promise.reject(unavailable('client closed'));
+    this.#connecting = new Promise<Socket>((resolve, reject) => {
+      const socket = connect(this.#socketPath);
+      const decoder = new FrameDecoder();
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(unavailable('connect timed out'));
+      }, this.#connectTimeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.setNoDelay(true);
+        this.#socket = socket;
+        resolve(socket);
+      });
+      socket.on('data', (chunk: Buffer) => {
+        for (const event of decoder.push(chunk)) {
+          if ('fatal' in event) {
+            socket.destroy();
+            return;
+          }
+          this.#settle(event.frame);
+        }
+      });
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(unavailable(error.code ?? 'socket error', error));
+      });
+      socket.on('close', () => {
+        clearTimeout(timer);
+        if (this.#socket === socket) this.#socket = undefined;
+        this.#failAll(unavailable('connection closed'));
+      });
+    }).finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  #settle(frame: Frame): void {
+    const pending = this.#pending.get(frame.id);
+    if (pending === undefined) {
+      // id 0: the enclave is closing this connection over a framing error; the close handler fails the rest.
+      return;
+    }
+    this.#pending.delete(frame.id);
+    if (frame.version !== PROTOCOL_VERSION) {
+      pending.reject(
+        new WaiaasError('ENCLAVE_PROTOCOL_ERROR', { details: { reason: 'version', version: frame.version } }),
+      );
+    } else if (frame.kind === RESPONSE_OK) {
+      pending.resolve(frame);
+    } else if (frame.kind === RESPONSE_ERROR) {
+      let wire: WireError;
+      try {
+        wire = JSON.parse(frame.payload.toString('utf8')) as WireError;
+      } catch {
+        wire = { code: 'ENCLAVE_PROTOCOL_ERROR', message: 'Unreadable error from the enclave' };
+      }
+      pending.reject(fromWire(wire));
+    } else {
+      pending.reject(
+        new WaiaasError('ENCLAVE_PROTOCOL_ERROR', {
+          details: { reason: 'unexpected kind', kind: frame.kind },
+        }),
+      );
+    }
+  }
+
+  #failAll(error: WaiaasError): void {
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const entry of pending) entry.reject(error);
+  }
+
+  #sweep = (): void => {
+    const now = Date.now();
+    // Deadlines grow with insertion order (one timeout for all), so the expired ones come first.
+    for (const [id, entry] of this.#pending) {
+      if (entry.deadline > now) break;
+      this.#pending.delete(id);
+      entry.reject(unavailable('timed out'));
+    }
+    if (this.#pending.size === 0 && this.#sweeper) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
+  };
+
+  #id(): number {
+    const id = this.#nextId;
+    this.#nextId = id >= 0xffffffff ? 1 : id + 1;
+    return id;
+  }
+
+  #request(build: (id: number) => Buffer): Promise<Frame> {
+    const socket = this.#socket;
+    // Connected: send in this tick (no await on the hot path); otherwise connect first.
+    if (socket === undefined || socket.destroyed) return this.#connect().then(() => this.#request(build));
+    const id = this.#id();
+    let frame: Buffer;
+    try {
+      frame = build(id);
+    } catch (error) {
+      return Promise.reject(
+        new WaiaasError('VALIDATION_FAILED', {
+          message: error instanceof Error ? error.message : 'Request cannot be encoded',
+        }),
+      );
+    }
+    return new Promise<Frame>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, deadline: Date.now() + this.#timeoutMs });
+      if (this.#sweeper === undefined) {
+        this.#sweeper = setInterval(this.#sweep, Math.max(10, Math.min(250, this.#timeoutMs / 4)));
+        this.#sweeper.unref();
+      }
+      socket.write(frame);
+    });
+  }
+
+  async #json<T>(op: number, args: unknown): Promise<T> {
+    const frame = await this.#request((id) => encodeJsonFrame(op, id, args));
+    return JSON.parse(frame.payload.toString('utf8')) as T;
+  }
+
+  async ping(): Promise<void> {
+    await this.#request((id) => encodeFrame(Op.PING, id));
+  }
+
+  /** Asks the enclave to inspect and sign `message` (Solana message bytes) for `walletId`. */
+  async sign(
+    walletId: string,
+    message: Uint8Array,
+    context: { requestId: string },
+  ): Promise<EnclaveSignResult> {
+    const frame = await this.#request((id) =>
+      encodeSignRequestFrame(id, { walletId, requestId: context.requestId, message }),
+    );
+    return decodeSignResponse(frame.payload);
+  }
+
+  createAgentKey(walletId: string, ownerPublicKey: string, multisig: string): Promise<SealedAgentKey> {
+    return this.#json(Op.CREATE_AGENT_KEY, { walletId, ownerPublicKey, multisig });
+  }
+
+  loadAgentKeys(keys: readonly SealedAgentKey[]): Promise<LoadResult> {
+    return this.#json(Op.LOAD_AGENT_KEYS, { keys });
+  }
+
+  setPolicy(
+    bundle: PolicyBundle,
+  ): Promise<{ walletId: string; version: number; hash: string; unchanged: boolean }> {
+    return this.#json(Op.SET_POLICY, { bundle });
+  }
+
+  async attest(
+    options: { nonce?: Uint8Array; walletIds?: string[] } = {},
+  ): Promise<{ document: Uint8Array; statement: string }> {
+    const answer = await this.#json<{ document: string; statement: string }>(Op.ATTEST, {
+      ...(options.nonce ? { nonce: Buffer.from(options.nonce).toString('base64') } : {}),
+      ...(options.walletIds ? { walletIds: options.walletIds } : {}),
+    });
+    return { document: new Uint8Array(Buffer.from(answer.document, 'base64')), statement: answer.statement };
+  }
+
+  async exportState(walletId: string): Promise<string> {
+    return (await this.#json<{ sealed: string }>(Op.EXPORT_STATE, { walletId })).sealed;
+  }
+
+  async importState(walletId: string, sealed: string): Promise<void> {
+    await this.#json(Op.IMPORT_STATE, { walletId, sealed });
+  }
+
+  status(): Promise<EnclaveStatus> {
+    return this.#json(Op.STATUS, {});
+  }
+
+  usage(walletId: string): Promise<{ spent: Record<string, string>; transfersInLastHour: number }> {
+    return this.#json(Op.USAGE, { walletId });
+  }
+
+  /** Drops the connection (pending calls fail); the next call connects again. */
+  disconnect(): void {
+    this.#socket?.destroy();
+    this.#socket = undefined;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.disconnect();
+    this.#failAll(unavailable('client closed'));
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
+}

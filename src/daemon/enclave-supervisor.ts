@@ -1,0 +1,268 @@
+/**
+ * Starts the agent enclave as a child process and keeps it running: restart with exponential backoff
+ * after it exits, and after each start reload what it must hold before it serves transfers (sealed
+ * agent keys from the daemon's store, optionally exported states and the latest policy bundles; its
+ * own journal in the state dir restores counters and policies) and run the daemon's checks (e.g.
+ * attestation) before calling it up. `status()` says up or down, so the daemon can answer 503
+ * ENCLAVE_UNAVAILABLE while it is not; `use()` does that check for a call.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { isWaiaasError, WaiaasError } from '../core/errors.ts';
+import type { PolicyBundle } from '../core/policy.ts';
+import type { SealedAgentKey } from '../enclave/agent-keys.ts';
+import { EnclaveClient } from './enclave-client.ts';
+
+export type EnclaveState = 'starting' | 'up' | 'down' | 'stopped';
+
+export interface EnclaveSupervisorStatus {
+  readonly state: EnclaveState;
+  readonly pid: number | undefined;
+  /** Starts after the first. */
+  readonly restarts: number;
+  readonly since: Date;
+  readonly lastExit?: { code: number | null; signal: string | null; at: Date };
+  readonly lastError?: string;
+}
+
+export interface EnclaveSupervisorOptions {
+  readonly socketPath: string;
+  readonly stateDir: string;
+  /** Unlocks the enclave's local key vault; handed over on the child's stdin, never in argv or env. */
+  readonly vaultPassphrase: string;
+  readonly vaultKeystore?: string;
+  readonly attestation?: 'dev' | 'nitro' | 'none';
+  /**
+   * The command that runs `waiaas enclave`, before its arguments. Default: node with tsx on
+   * src/cli/commands/enclave-entry.ts (the same as `node bin/waiaas.mjs enclave` once main.ts has it).
+   */
+  readonly command?: readonly string[];
+  /** Sealed agent keys to load after every start. */
+  readonly sealedKeys: () => Promise<readonly SealedAgentKey[]>;
+  readonly sealedStates?: () => Promise<readonly { walletId: string; sealed: string }[]>;
+  readonly policies?: () => Promise<readonly PolicyBundle[]>;
+  /** Runs after each start, before the enclave counts as up; throwing restarts it. */
+  readonly verify?: (client: EnclaveClient) => Promise<void>;
+  readonly backoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
+  readonly requestTimeoutMs?: number;
+  readonly readyTimeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const entry = fileURLToPath(new URL('../cli/commands/enclave-entry.ts', import.meta.url));
+export const defaultEnclaveCommand = (): string[] => [process.execPath, '--import', 'tsx', entry];
+
+export class EnclaveSupervisor extends EventEmitter {
+  readonly client: EnclaveClient;
+  readonly #options: EnclaveSupervisorOptions;
+  #child: ChildProcess | undefined;
+  #state: EnclaveState = 'stopped';
+  #since = new Date();
+  #restarts = 0;
+  #failures = 0;
+  #startedAt = 0;
+  #lastExit: EnclaveSupervisorStatus['lastExit'];
+  #lastError: string | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #stopping = false;
+
+  constructor(options: EnclaveSupervisorOptions) {
+    super();
+    this.#options = options;
+    this.client = new EnclaveClient({
+      socketPath: options.socketPath,
+      ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
+    });
+  }
+
+  status(): EnclaveSupervisorStatus {
+    return {
+      state: this.#state,
+      pid: this.#child?.pid,
+      restarts: this.#restarts,
+      since: this.#since,
+      ...(this.#lastExit ? { lastExit: this.#lastExit } : {}),
+      ...(this.#lastError ? { lastError: this.#lastError } : {}),
+    };
+  }
+
+  /** Runs `call` only while the enclave is up; otherwise ENCLAVE_UNAVAILABLE without trying. */
+  use<T>(call: (client: EnclaveClient) => Promise<T>): Promise<T> {
+    if (this.#state !== 'up') {
+      return Promise.reject(
+        new WaiaasError('ENCLAVE_UNAVAILABLE', { details: { reason: `enclave ${this.#state}` } }),
+      );
+    }
+    return call(this.client);
+  }
+
+  /** Starts the enclave and resolves once it is up the first time (retrying with backoff meanwhile). */
+  start(): Promise<void> {
+    this.#stopping = false;
+    const up = this.waitUntilUp();
+    this.#spawn();
+    return up;
+  }
+
+  waitUntilUp(timeoutMs = 60_000): Promise<void> {
+    if (this.#state === 'up') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('up', onUp);
+        reject(
+          new WaiaasError('ENCLAVE_UNAVAILABLE', {
+            details: { reason: 'not up in time', lastError: this.#lastError },
+          }),
+        );
+      }, timeoutMs);
+      const onUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.once('up', onUp);
+    });
+  }
+
+  #setState(state: EnclaveState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#since = new Date();
+    this.emit(state);
+  }
+
+  #spawn(): void {
+    const options = this.#options;
+    const command = options.command ?? defaultEnclaveCommand();
+    const args = [
+      ...command.slice(1),
+      '--socket',
+      options.socketPath,
+      '--state-dir',
+      options.stateDir,
+      '--vault-passphrase-stdin',
+      '--attestation',
+      options.attestation ?? 'dev',
+      ...(options.vaultKeystore ? ['--vault-keystore', options.vaultKeystore] : []),
+    ];
+    this.#setState('starting');
+    this.#startedAt = Date.now();
+    const child = spawn(command[0]!, args, { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.#child = child;
+    child.stdin?.end(`${options.vaultPassphrase}\n`);
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => {
+      for (const line of text.split('\n')) if (line.trim()) options.log?.(`enclave[${child.pid}]: ${line}`);
+    });
+    let stdout = '';
+    let ready = false;
+    const readyTimer = setTimeout(() => {
+      if (!ready) this.#fail(child, 'the enclave did not become ready in time');
+    }, options.readyTimeoutMs ?? 30_000);
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (text: string) => {
+      if (ready) return;
+      stdout += text;
+      if (/"event":"ready"/.test(stdout)) {
+        ready = true;
+        clearTimeout(readyTimer);
+        void this.#reload(child);
+      }
+    });
+    child.once('error', (error) => this.#fail(child, `spawn failed: ${error.message}`));
+    child.once('exit', (code, signal) => {
+      clearTimeout(readyTimer);
+      this.#exited(child, code, signal);
+    });
+  }
+
+  async #reload(child: ChildProcess): Promise<void> {
+    const options = this.#options;
+    try {
+      this.client.disconnect();
+      const keys = await options.sealedKeys();
+      if (keys.length > 0) {
+        const loaded = await this.client.loadAgentKeys(keys);
+        if (loaded.failed.length > 0) {
+          options.log?.(
+            `enclave: ${loaded.failed.length} sealed agent key(s) did not load: ${loaded.failed.map((item) => `${item.publicKey} ${item.code}`).join(', ')}`,
+          );
+        }
+      }
+      // One wallet's bad row must not keep every wallet's enclave down: per-wallet refusals are
+      // logged and skipped; only a transport failure aborts the reload (and restarts the enclave).
+      const perWallet = async (what: string, walletId: string, call: () => Promise<unknown>) => {
+        try {
+          await call();
+        } catch (error) {
+          if (!isWaiaasError(error) || error.code === 'ENCLAVE_UNAVAILABLE') throw error;
+          // The journal may already hold a newer policy version; that one stays in force.
+          if (error.code !== 'POLICY_VERSION_NOT_NEWER')
+            options.log?.(`enclave: ${what} for ${walletId} refused: ${error.code}`);
+        }
+      };
+      for (const { walletId, sealed } of (await options.sealedStates?.()) ?? []) {
+        await perWallet('state import', walletId, () => this.client.importState(walletId, sealed));
+      }
+      for (const bundle of (await options.policies?.()) ?? []) {
+        await perWallet('policy', bundle.walletId, () => this.client.setPolicy(bundle));
+      }
+      await options.verify?.(this.client);
+      if (this.#child !== child) return;
+      this.#lastError = undefined;
+      this.#setState('up');
+    } catch (error) {
+      this.#fail(
+        child,
+        `reload after start failed: ${isWaiaasError(error) ? error.code : error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  #fail(child: ChildProcess, reason: string): void {
+    this.#lastError = reason;
+    this.#options.log?.(`enclave: ${reason}`);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+
+  #exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.#child !== child) return;
+    this.#child = undefined;
+    this.client.disconnect();
+    this.#lastExit = { code, signal, at: new Date() };
+    if (this.#stopping) {
+      this.#setState('stopped');
+      return;
+    }
+    this.#setState('down');
+    const backoff = this.#options.backoff ?? {};
+    if (Date.now() - this.#startedAt > (backoff.resetAfterMs ?? 30_000)) this.#failures = 0;
+    const delay = Math.min(backoff.maxMs ?? 5_000, (backoff.initialMs ?? 100) * 2 ** this.#failures);
+    this.#failures++;
+    this.#options.log?.(`enclave: exited (${signal ?? code}); restarting in ${delay} ms`);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#stopping) return;
+      this.#restarts++;
+      this.#spawn();
+    }, delay);
+  }
+
+  /** Stops the enclave (SIGTERM, then SIGKILL after `graceMs`) and does not restart it. */
+  async stop(graceMs = 5_000): Promise<void> {
+    this.#stopping = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const child = this.#child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    this.client.close();
+    this.#setState('stopped');
+  }
+}

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { WaiaasError } from '../../core/errors.ts';
+import { generateToken, hashToken } from '../../core/tokens.ts';
+import { findSession, insertSession, revokeSession } from '../../store/index.ts';
+import { requireRole } from '../auth.ts';
+import { problemSchema } from '../problem.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { idParamsSchema } from '../schemas.ts';
+import { walletFor } from './access.ts';
+
+const MAX_SESSION_SECONDS = 90 * 24 * 3600;
+
+export const createSessionBody = z.strictObject({
+  ttlSeconds: z.number().int().min(60).max(MAX_SESSION_SECONDS),
+  label: z.string().min(1).max(64).optional(),
+});
+
+const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
+
+export const sessionRoutes =
+  (runtime: Runtime): FastifyPluginAsync =>
+  async (app) => {
+    const typed = app.withTypeProvider<ZodTypeProvider>();
+    typed.post(
+      '/v1/wallets/:id/sessions',
+      {
+        onRequest: requireRole(runtime.store, 'owner'),
+        schema: {
+          summary: 'Issue an agent session bound to this wallet; the token is shown once',
+          tags: ['sessions'],
+          security: [{ bearer: [] }],
+          params: idParamsSchema,
+          body: createSessionBody,
+          response: {
+            201: z.object({ id: z.string(), token: z.string(), expiresAt: z.string() }),
+            ...errors,
+          },
+        },
+      },
+      async (request, reply) => {
+        const wallet = await walletFor(runtime.store, request.principal, request.params.id);
+        const token = generateToken('waiaas_ses_');
+        const expiresAt = BigInt(Date.now() + request.body.ttlSeconds * 1000);
+        const session = await insertSession(runtime.store.db, {
+          id: `ses_${randomBytes(9).toString('base64url')}`,
+          walletId: wallet.id,
+          tokenHash: hashToken(token),
+          label: request.body.label ?? null,
+          expiresAt,
+        });
+        return reply
+          .status(201)
+          .send({ id: session.id, token, expiresAt: new Date(Number(expiresAt)).toISOString() });
+      },
+    );
+
+    typed.delete(
+      '/v1/sessions/:id',
+      {
+        onRequest: requireRole(runtime.store, 'owner'),
+        schema: {
+          summary: 'Revoke an agent session at once',
+          tags: ['sessions'],
+          security: [{ bearer: [] }],
+          params: idParamsSchema,
+          response: { 204: z.null(), ...errors },
+        },
+      },
+      async (request, reply) => {
+        const session = await findSession(runtime.store.db, request.params.id);
+        if (!session) throw new WaiaasError('NOT_FOUND', { message: `No session ${request.params.id}.` });
+        await walletFor(runtime.store, request.principal, session.walletId);
+        await revokeSession(runtime.store.db, session.id);
+        return reply.status(204).send(null);
+      },
+    );
+  };

@@ -1,0 +1,25 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface DaemonSecret {
+  readonly value: string;
+  /** Where it came from, for health: a file beside the keystores is the embedded default only. */
+  readonly source: 'environment' | 'file';
+}
+
+/**
+ * The passphrase of the daemon's own keystores (fee payer, the enclave's local vault): from
+ * WAIAAS_DAEMON_PASSPHRASE when the operator supplies it, else a random one generated once into an
+ * owner-only file in the data directory. The file keeps seeds off the database and out of backups
+ * of it; a production set-up supplies the passphrase or uses KMS instead.
+ */
+export function loadDaemonSecret(dataDir: string, env: NodeJS.ProcessEnv = process.env): DaemonSecret {
+  const fromEnv = env.WAIAAS_DAEMON_PASSPHRASE;
+  if (fromEnv) return { value: fromEnv, source: 'environment' };
+  const path = join(dataDir, 'keys', 'daemon.passphrase');
+  if (!existsSync(path)) {
+    writeFileSync(path, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
+  }
+  return { value: readFileSync(path, 'utf8').trim(), source: 'file' };
+}

@@ -1,0 +1,520 @@
+/**
+ * The agent enclave's state machine, apart from any transport: agent keys, owner-signed policies,
+ * the L2 check of every message it signs, its counters and attestation. The server (server.ts) feeds
+ * it decoded requests; tests drive it directly, as a compromised daemon would.
+ *
+ * `sign` is synchronous from inspection to signature, so two requests can never both pass a check
+ * that only one of them fits (no await between reading and bumping a counter).
+ */
+import { createHash, sign as ed25519Sign } from 'node:crypto';
+import { isAddress } from '../core/address.ts';
+import { WaiaasError } from '../core/errors.ts';
+import {
+  decideTransfer,
+  type PolicyBundle,
+  type Tier,
+  verifyPolicyBundle,
+  walletIdSchema,
+} from '../core/policy.ts';
+import {
+  type AgentKey,
+  type EnclaveVault,
+  generateAgentKey,
+  openAgentKey,
+  type SealedAgentKey,
+} from './agent-keys.ts';
+import type { AttestationProvider } from './attestation/provider.ts';
+import { attestationStatement, attestationUserData } from './attestation-statement.ts';
+import { type InspectedTransfer, inspectTransaction, type SquadsAction } from './inspect-transaction.ts';
+import { enclaveRefused } from './refusal.ts';
+import { MemoryStateStore, type StateRecord, type StateStore } from './state-journal.ts';
+import { MAX_DELAY_ENTRIES, type WalletBinding, WalletState } from './wallet-state.ts';
+
+export interface EnclaveOptions {
+  readonly vault: EnclaveVault;
+  readonly store?: StateStore;
+  readonly attestation?: AttestationProvider;
+  /** Milliseconds since the epoch; injected for tests. */
+  readonly now?: () => number;
+}
+
+export interface SignContext {
+  /** The daemon's id for the transfer; the delay tier counts from when the enclave first saw it. */
+  readonly requestId: string;
+}
+
+export interface SignResult {
+  readonly signature: Uint8Array;
+  /** base58 of the agent key that signed. */
+  readonly publicKey: string;
+  readonly publicKeyBytes: Uint8Array;
+  readonly actions: readonly SquadsAction[];
+  /** The tier L2 put the transfer in, when the message moves funds. */
+  readonly tier: Tier | undefined;
+  readonly transfer: InspectedTransfer | undefined;
+  /** True when these exact bytes were already signed (a retried call): nothing was counted again. */
+  readonly repeated: boolean;
+}
+
+export interface LoadResult {
+  readonly loaded: { walletId: string; publicKey: string }[];
+  readonly failed: { walletId: string; publicKey: string; code: string }[];
+}
+
+const COMPACT_AFTER_RECORDS = 10_000;
+/** Delay entries are kept past the longest possible delay (7 days) by one day, then forgotten. */
+const DELAY_ENTRY_MAX_AGE_MS = 8 * 86_400_000;
+const MAX_REQUEST_ID_LENGTH = 128;
+
+const invalid = (field: string, message: string) =>
+  new WaiaasError('VALIDATION_FAILED', { message, details: { field } });
+
+export class AgentEnclave {
+  readonly #vault: EnclaveVault;
+  readonly #store: StateStore;
+  readonly #attestation: AttestationProvider | undefined;
+  readonly #now: () => number;
+  readonly #wallets = new Map<string, WalletState>();
+  /** Journal records of wallets whose keys were not loaded yet (replayed when they are). */
+  readonly #pending = new Map<string, StateRecord[]>();
+
+  private constructor(options: EnclaveOptions) {
+    this.#vault = options.vault;
+    this.#store = options.store ?? new MemoryStateStore();
+    this.#attestation = options.attestation;
+    this.#now = options.now ?? Date.now;
+  }
+
+  static create(options: EnclaveOptions): AgentEnclave {
+    const enclave = new AgentEnclave(options);
+    for (const record of enclave.#store.load()) {
+      let list = enclave.#pending.get(record.w);
+      if (list === undefined) {
+        list = [];
+        enclave.#pending.set(record.w, list);
+      }
+      list.push(record);
+    }
+    return enclave;
+  }
+
+  // keys
+
+  async createAgentKey(walletId: string, ownerPublicKey: string, multisig: string): Promise<SealedAgentKey> {
+    const binding = this.#checkBinding({ walletId, ownerPublicKey, multisig });
+    const { key, sealed } = await generateAgentKey(binding, this.#vault);
+    this.#bind(binding).addKey(key);
+    return sealed;
+  }
+
+  async loadAgentKeys(records: readonly SealedAgentKey[]): Promise<LoadResult> {
+    const result: LoadResult = { loaded: [], failed: [] };
+    for (const record of records) {
+      const label = { walletId: String(record?.walletId ?? ''), publicKey: String(record?.publicKey ?? '') };
+      let key: AgentKey;
+      let binding: WalletBinding;
+      try {
+        if (typeof record?.sealedSeed !== 'string' || !isAddress(String(record.publicKey))) {
+          throw invalid('sealedSeed', 'A sealed agent key record needs publicKey and sealedSeed');
+        }
+        binding = this.#checkBinding(record);
+        key = await openAgentKey(record, this.#vault);
+      } catch (error) {
+        result.failed.push({ ...label, code: error instanceof WaiaasError ? error.code : 'INTERNAL' });
+        continue;
+      }
+      this.#bind(binding).addKey(key);
+      result.loaded.push(label);
+    }
+    return result;
+  }
+
+  #checkBinding(input: WalletBinding): WalletBinding {
+    if (!walletIdSchema.safeParse(input.walletId).success) throw invalid('walletId', 'Invalid wallet id');
+    if (!isAddress(String(input.ownerPublicKey))) throw invalid('ownerPublicKey', 'Invalid owner public key');
+    if (!isAddress(String(input.multisig))) throw invalid('multisig', 'Invalid multisig address');
+    const binding = {
+      walletId: input.walletId,
+      ownerPublicKey: input.ownerPublicKey,
+      multisig: input.multisig,
+    };
+    const existing = this.#wallets.get(binding.walletId)?.binding;
+    if (
+      existing &&
+      (existing.ownerPublicKey !== binding.ownerPublicKey || existing.multisig !== binding.multisig)
+    ) {
+      throw enclaveRefused('WALLET_BINDING_MISMATCH', 'the wallet is bound to another owner or multisig', {
+        walletId: binding.walletId,
+      });
+    }
+    return binding;
+  }
+
+  #bind(binding: WalletBinding): WalletState {
+    let wallet = this.#wallets.get(binding.walletId);
+    if (wallet === undefined) {
+      wallet = new WalletState(binding);
+      this.#wallets.set(binding.walletId, wallet);
+      const pending = this.#pending.get(binding.walletId);
+      this.#pending.delete(binding.walletId);
+      if (pending) this.#replay(wallet, pending);
+    }
+    return wallet;
+  }
+
+  // policy
+
+  setPolicy(bundle: unknown): { walletId: string; version: number; hash: string; unchanged: boolean } {
+    const walletId = (bundle as Partial<PolicyBundle> | null)?.walletId;
+    const wallet = typeof walletId === 'string' ? this.#wallets.get(walletId) : undefined;
+    if (wallet === undefined || walletId === undefined) {
+      throw enclaveRefused('UNKNOWN_WALLET', 'no agent key for this wallet', { walletId: String(walletId) });
+    }
+    const check = verifyPolicyBundle(bundle, walletId, wallet.binding.ownerPublicKey);
+    if (!check.ok) {
+      if (check.reason === 'MALFORMED') {
+        throw new WaiaasError('VALIDATION_FAILED', {
+          message: 'Invalid policy bundle',
+          details: { issues: check.issues },
+        });
+      }
+      throw new WaiaasError('POLICY_SIGNATURE_INVALID', {
+        layer: 'enclave',
+        details: { walletId, reason: check.reason },
+      });
+    }
+    const current = wallet.active;
+    if (current && check.policy.version === current.policy.version && check.hash === current.hash) {
+      return { walletId, version: check.policy.version, hash: check.hash, unchanged: true };
+    }
+    if (current && check.policy.version <= current.policy.version) {
+      throw new WaiaasError('POLICY_VERSION_NOT_NEWER', {
+        layer: 'enclave',
+        details: { walletId, version: check.policy.version, current: current.policy.version },
+      });
+    }
+    this.#store.append([{ t: 'policy', w: walletId, bundle: check.bundle }]);
+    wallet.setPolicy({ bundle: check.bundle, policy: check.policy, hash: check.hash });
+    this.#maybeCompact();
+    return { walletId, version: check.policy.version, hash: check.hash, unchanged: false };
+  }
+
+  // signing
+
+  sign(walletId: string, message: Uint8Array, context: SignContext): SignResult {
+    const wallet = this.#wallets.get(walletId);
+    if (wallet === undefined)
+      throw enclaveRefused('UNKNOWN_WALLET', 'no agent key for this wallet', { walletId });
+    const active = wallet.active;
+    if (active === undefined)
+      throw enclaveRefused('NO_POLICY', 'no owner-signed policy for this wallet', { walletId });
+    const requestId = context.requestId;
+    if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > MAX_REQUEST_ID_LENGTH) {
+      throw invalid('requestId', `A request id of 1 to ${MAX_REQUEST_ID_LENGTH} characters is required`);
+    }
+    const inspection = inspectTransaction(message, wallet);
+    if (!inspection.ok) throw enclaveRefused(inspection.reason, inspection.detail, { walletId });
+
+    const key = wallet.keys[inspection.signerIndex]!;
+    const nowMs = this.#now();
+    const messageHash = createHash('sha256').update(message).digest('base64');
+    const signed = (tier: Tier | undefined, repeated: boolean): SignResult => ({
+      signature: new Uint8Array(ed25519Sign(null, message, key.privateKey)),
+      publicKey: key.publicKeyBase58,
+      publicKeyBytes: key.publicKey,
+      actions: inspection.actions,
+      tier,
+      transfer: inspection.transfer,
+      repeated,
+    });
+    // The same bytes can land on-chain once at most: signing them again grants nothing new.
+    if (wallet.wasSigned(messageHash, nowMs)) return signed(undefined, true);
+
+    const transfer = inspection.transfer;
+    const nowSeconds = Math.floor(nowMs / 1000);
+    let tier: Tier | undefined;
+    let dailyAmount = 0n;
+    if (transfer !== undefined) {
+      const route = transfer.route === 'vault-transaction' ? 'owner-approval' : 'by-amount';
+      const decision = decideTransfer(
+        active.policy,
+        { asset: transfer.asset, amount: transfer.amount, recipient: transfer.recipient },
+        nowMs,
+        {
+          spentInWindow: wallet.spentInWindow(transfer.asset, nowSeconds),
+          transfersInLastHour: wallet.transfersInRateWindow(nowSeconds),
+        },
+        route,
+      );
+      if (!decision.ok) {
+        throw new WaiaasError(decision.code, {
+          layer: 'enclave',
+          details: { walletId, ...decision.details },
+        });
+      }
+      if (route === 'by-amount' && decision.tier === 'approval') {
+        throw enclaveRefused('APPROVAL_REQUIRED', 'above delayMax a transfer needs the owner’s approval', {
+          walletId,
+          asset: transfer.asset,
+          amount: transfer.amount.toString(),
+        });
+      }
+      if (decision.tier === 'delay')
+        this.#checkDelay(wallet, requestId, transfer, decision.delaySeconds, nowMs);
+      tier = decision.tier;
+      if (decision.consumesDaily) dailyAmount = transfer.amount;
+    }
+    // Accounted for before the signature exists, so a crash right after cannot forget it.
+    this.#store.append([
+      dailyAmount > 0n
+        ? { t: 'sign', w: walletId, at: nowSeconds, asset: transfer!.asset, amount: dailyAmount.toString() }
+        : { t: 'sign', w: walletId, at: nowSeconds },
+    ]);
+    wallet.recordSignature(nowSeconds, transfer?.asset, dailyAmount);
+    wallet.rememberSigned(messageHash, nowMs);
+    this.#maybeCompact();
+    return signed(tier, false);
+  }
+
+  #checkDelay(
+    wallet: WalletState,
+    requestId: string,
+    transfer: InspectedTransfer,
+    delaySeconds: number,
+    nowMs: number,
+  ) {
+    const destination = Buffer.from(transfer.destination).toString('hex');
+    let entry = wallet.delays.get(requestId);
+    if (entry === undefined) {
+      wallet.pruneDelays(nowMs, DELAY_ENTRY_MAX_AGE_MS);
+      if (wallet.delays.size >= MAX_DELAY_ENTRIES) {
+        throw enclaveRefused('DELAY_TRACKING_FULL', 'too many delayed requests pending', {
+          walletId: wallet.binding.walletId,
+        });
+      }
+      entry = { firstSeenMs: nowMs, asset: transfer.asset, amount: transfer.amount, destination };
+      this.#store.append([
+        {
+          t: 'delay',
+          w: wallet.binding.walletId,
+          id: requestId,
+          firstSeenMs: nowMs,
+          asset: transfer.asset,
+          amount: transfer.amount.toString(),
+          destination,
+        },
+      ]);
+      wallet.delays.set(requestId, entry);
+    } else if (
+      entry.asset !== transfer.asset ||
+      entry.amount !== transfer.amount ||
+      entry.destination !== destination
+    ) {
+      throw enclaveRefused('REQUEST_ID_MISMATCH', 'this request id was first seen with another transfer', {
+        requestId,
+      });
+    }
+    const executeAfterMs = entry.firstSeenMs + delaySeconds * 1000;
+    if (nowMs < executeAfterMs) {
+      throw new WaiaasError('DELAY_NOT_ELAPSED', {
+        layer: 'enclave',
+        details: { requestId, executeAfter: new Date(executeAfterMs).toISOString() },
+      });
+    }
+  }
+
+  // state across restarts
+
+  #replay(wallet: WalletState, records: readonly StateRecord[]): void {
+    for (const record of records) {
+      switch (record.t) {
+        case 'policy': {
+          const check = verifyPolicyBundle(
+            record.bundle,
+            wallet.binding.walletId,
+            wallet.binding.ownerPublicKey,
+          );
+          if (check.ok && (!wallet.active || check.policy.version > wallet.active.policy.version)) {
+            wallet.setPolicy({ bundle: check.bundle, policy: check.policy, hash: check.hash });
+          }
+          break;
+        }
+        case 'sign':
+          wallet.recordSignature(
+            record.at,
+            record.asset,
+            record.amount === undefined ? 0n : BigInt(record.amount),
+          );
+          break;
+        case 'spend':
+          wallet.addSpend(record.at, record.asset, BigInt(record.amount));
+          break;
+        case 'rate':
+          wallet.addTransfers(record.at, BigInt(record.n));
+          break;
+        case 'delay':
+          if (!wallet.delays.has(record.id)) {
+            wallet.delays.set(record.id, {
+              firstSeenMs: record.firstSeenMs,
+              asset: record.asset,
+              amount: BigInt(record.amount),
+              destination: record.destination,
+            });
+          }
+          break;
+      }
+    }
+  }
+
+  #snapshot(wallet: WalletState, nowSeconds: number): StateRecord[] {
+    const w = wallet.binding.walletId;
+    const records: StateRecord[] = [];
+    if (wallet.active) records.push({ t: 'policy', w, bundle: wallet.active.bundle });
+    for (const { asset, buckets } of wallet.spendBuckets(nowSeconds)) {
+      for (const [at, amount] of buckets)
+        records.push({ t: 'spend', w, asset, at, amount: amount.toString() });
+    }
+    for (const [at, n] of wallet.rateBuckets(nowSeconds)) records.push({ t: 'rate', w, at, n: n.toString() });
+    for (const [id, entry] of wallet.delays) {
+      records.push({
+        t: 'delay',
+        w,
+        id,
+        firstSeenMs: entry.firstSeenMs,
+        asset: entry.asset,
+        amount: entry.amount.toString(),
+        destination: entry.destination,
+      });
+    }
+    return records;
+  }
+
+  #maybeCompact(): void {
+    if (this.#store.recordsSinceRewrite >= COMPACT_AFTER_RECORDS) this.compact();
+  }
+
+  /** Rewrites the journal as one snapshot of the current state. */
+  compact(): void {
+    const nowSeconds = Math.floor(this.#now() / 1000);
+    const records: StateRecord[] = [];
+    for (const wallet of this.#wallets.values()) records.push(...this.#snapshot(wallet, nowSeconds));
+    for (const pending of this.#pending.values()) records.push(...pending);
+    this.#store.rewrite(records);
+  }
+
+  /** The wallet's policy and counters sealed by the vault, for a host that keeps its own copy. */
+  async exportState(walletId: string): Promise<string> {
+    const wallet = this.#wallets.get(walletId);
+    if (wallet === undefined)
+      throw enclaveRefused('UNKNOWN_WALLET', 'no agent key for this wallet', { walletId });
+    const records = this.#snapshot(wallet, Math.floor(this.#now() / 1000));
+    const blob = await this.#vault.seal(new TextEncoder().encode(JSON.stringify(records)), {
+      purpose: 'enclave-state',
+      walletId,
+    });
+    return Buffer.from(blob).toString('base64');
+  }
+
+  /**
+   * Merges an exported state into the live one without ever lowering a counter: buckets keep their
+   * larger value, delay entries their first sighting, the policy its higher version.
+   */
+  async importState(walletId: string, sealed: string): Promise<void> {
+    const wallet = this.#wallets.get(walletId);
+    if (wallet === undefined)
+      throw enclaveRefused('UNKNOWN_WALLET', 'no agent key for this wallet', { walletId });
+    const plaintext = await this.#vault.unseal(Buffer.from(sealed, 'base64'), {
+      purpose: 'enclave-state',
+      walletId,
+    });
+    let records: StateRecord[];
+    try {
+      records = JSON.parse(new TextDecoder().decode(plaintext)) as StateRecord[];
+      if (!Array.isArray(records)) throw new Error('not a list');
+    } catch {
+      throw new WaiaasError('VAULT_CORRUPT', { details: { reason: 'state is not a record list' } });
+    }
+    const spends = new Map<string, [number, bigint][]>();
+    const rates: [number, bigint][] = [];
+    const rest: StateRecord[] = [];
+    for (const record of records) {
+      if (record.w !== walletId) continue;
+      if (record.t === 'spend') {
+        const list = spends.get(record.asset) ?? [];
+        list.push([record.at, BigInt(record.amount)]);
+        spends.set(record.asset, list);
+      } else if (record.t === 'rate') {
+        rates.push([record.at, BigInt(record.n)]);
+      } else {
+        rest.push(record);
+      }
+    }
+    for (const [asset, buckets] of spends) wallet.mergeSpendBuckets(asset, buckets);
+    wallet.mergeRateBuckets(rates);
+    this.#replay(
+      wallet,
+      rest.filter((record) => record.t !== 'sign'),
+    );
+    this.compact();
+  }
+
+  // attestation and status
+
+  statement(walletIds?: readonly string[]): string {
+    const wallets = [...this.#wallets.values()].filter(
+      (wallet) => walletIds === undefined || walletIds.includes(wallet.binding.walletId),
+    );
+    return attestationStatement(
+      wallets.map((wallet) => ({
+        walletId: wallet.binding.walletId,
+        agentKeys: wallet.keys.map((key) => key.publicKeyBase58),
+        policyVersion: wallet.active?.policy.version ?? null,
+        policyHash: wallet.active?.hash ?? null,
+      })),
+    );
+  }
+
+  async attest(
+    nonce: Uint8Array | undefined,
+    walletIds?: readonly string[],
+  ): Promise<{ document: Uint8Array; statement: string }> {
+    if (this.#attestation === undefined) {
+      throw new WaiaasError('ENCLAVE_UNAVAILABLE', {
+        message: 'This enclave runs without an attestation provider',
+      });
+    }
+    const statement = this.statement(walletIds);
+    const document = await this.#attestation.attest({
+      ...(nonce === undefined ? {} : { nonce }),
+      userData: attestationUserData(statement),
+    });
+    return { document, statement };
+  }
+
+  status(): { wallets: { walletId: string; agentKeys: string[]; policyVersion: number | null }[] } {
+    return {
+      wallets: [...this.#wallets.values()].map((wallet) => ({
+        walletId: wallet.binding.walletId,
+        agentKeys: wallet.keys.map((key) => key.publicKeyBase58),
+        policyVersion: wallet.active?.policy.version ?? null,
+      })),
+    };
+  }
+
+  /** Spent in the daily window and transfers in the rate window, as the enclave counts them. */
+  usage(walletId: string): { spent: Record<string, string>; transfersInLastHour: number } {
+    const wallet = this.#wallets.get(walletId);
+    if (wallet === undefined)
+      throw enclaveRefused('UNKNOWN_WALLET', 'no agent key for this wallet', { walletId });
+    const nowSeconds = Math.floor(this.#now() / 1000);
+    const spent: Record<string, string> = {};
+    for (const asset of wallet.active?.policy.assets.keys() ?? []) {
+      spent[asset] = wallet.spentInWindow(asset, nowSeconds).toString();
+    }
+    return { spent, transfersInLastHour: wallet.transfersInRateWindow(nowSeconds) };
+  }
+
+  close(): void {
+    this.#store.close();
+  }
+}

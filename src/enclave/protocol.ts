@@ -1,0 +1,291 @@
+/**
+ * The enclave protocol: length-prefixed, versioned binary frames, apart from any I/O.
+ *
+ *   u32 BE  length of what follows (header + payload), at most MAX_FRAME_BYTES
+ *   u8      protocol version (PROTOCOL_VERSION)
+ *   u8      kind: a request op (< 0x80), RESPONSE_OK (0x80) or RESPONSE_ERROR (0x81)
+ *   u32 BE  request id, echoed by the response; responses may come out of order
+ *   …       payload
+ *
+ * The hot path (SIGN) is binary both ways; the rare ops carry UTF-8 JSON. An error response carries
+ * JSON `{code, message, details, layer?}` with a code from the error catalogue.
+ *
+ * SIGN request:  u8 walletId length, walletId, u8 requestId length, requestId, message bytes (rest)
+ * SIGN response: 64 signature | 32 agent public key | u8 tier | u8 flags (1 repeated, 2 transfer) |
+ *                u8 actions (1 spendingLimitUse, 2 vaultTransactionCreate, 4 proposalCreate, 8 proposalApprove) |
+ *                transfer? (u8 route 0 spending-limit 1 vault-transaction | u64 LE amount | 32 destination |
+ *                u8 length + asset | u8 length + recipient (0 = unknown))
+ */
+import bs58 from 'bs58';
+import type { Tier } from '../core/policy-types.ts';
+import type { InspectedTransfer, SquadsAction } from './inspect-transaction.ts';
+
+export const PROTOCOL_VERSION = 1;
+export const MAX_FRAME_BYTES = 1024 * 1024;
+export const LENGTH_BYTES = 4;
+export const HEADER_BYTES = 6;
+
+export const Op = {
+  PING: 0x01,
+  SIGN: 0x02,
+  CREATE_AGENT_KEY: 0x10,
+  LOAD_AGENT_KEYS: 0x11,
+  SET_POLICY: 0x12,
+  ATTEST: 0x13,
+  EXPORT_STATE: 0x14,
+  IMPORT_STATE: 0x15,
+  STATUS: 0x16,
+  USAGE: 0x17,
+} as const;
+export type OpCode = (typeof Op)[keyof typeof Op];
+export const RESPONSE_OK = 0x80;
+export const RESPONSE_ERROR = 0x81;
+
+export const isKnownOp = (kind: number): kind is OpCode => Object.values(Op).includes(kind as OpCode);
+
+export interface Frame {
+  readonly version: number;
+  readonly kind: number;
+  readonly id: number;
+  readonly payload: Buffer;
+}
+
+export const encodeFrame = (kind: number, id: number, payload: Uint8Array = EMPTY): Buffer => {
+  const frame = Buffer.allocUnsafe(LENGTH_BYTES + HEADER_BYTES + payload.length);
+  frame.writeUInt32BE(HEADER_BYTES + payload.length, 0);
+  frame[4] = PROTOCOL_VERSION;
+  frame[5] = kind;
+  frame.writeUInt32BE(id >>> 0, 6);
+  frame.set(payload, LENGTH_BYTES + HEADER_BYTES);
+  return frame;
+};
+
+const EMPTY = new Uint8Array(0);
+
+export const encodeJsonFrame = (kind: number, id: number, value: unknown): Buffer =>
+  encodeFrame(kind, id, Buffer.from(JSON.stringify(value), 'utf8'));
+
+export interface WireError {
+  readonly code: string;
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
+  readonly layer?: string;
+}
+
+export const encodeErrorFrame = (id: number, error: WireError): Buffer =>
+  encodeJsonFrame(RESPONSE_ERROR, id, error);
+
+/** Either a whole frame, or a reason the stream cannot continue (the connection must be closed). */
+export type FrameEvent = { frame: Frame } | { fatal: string };
+
+/**
+ * Splits a byte stream into frames. Oversized or impossibly short lengths are fatal, since the stream
+ * cannot be resynchronised; everything else about a frame (version, kind, payload) is for the caller
+ * to judge with the request id in hand.
+ */
+export class FrameDecoder {
+  readonly #maxFrameBytes: number;
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+
+  constructor(maxFrameBytes = MAX_FRAME_BYTES) {
+    this.#maxFrameBytes = maxFrameBytes;
+  }
+
+  push(chunk: Buffer): FrameEvent[] {
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    const events: FrameEvent[] = [];
+    let buffer = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#buffered);
+    let offset = 0;
+    while (buffer.length - offset >= LENGTH_BYTES) {
+      const length = buffer.readUInt32BE(offset);
+      if (length < HEADER_BYTES || length > this.#maxFrameBytes) {
+        events.push({
+          fatal: length < HEADER_BYTES ? 'frame shorter than its header' : 'frame larger than the maximum',
+        });
+        this.#chunks = [];
+        this.#buffered = 0;
+        return events;
+      }
+      if (buffer.length - offset < LENGTH_BYTES + length) break;
+      const start = offset + LENGTH_BYTES;
+      events.push({
+        frame: {
+          version: buffer[start]!,
+          kind: buffer[start + 1]!,
+          id: buffer.readUInt32BE(start + 2),
+          payload: buffer.subarray(start + HEADER_BYTES, start + length),
+        },
+      });
+      offset = start + length;
+    }
+    if (offset === buffer.length) {
+      this.#chunks = [];
+      this.#buffered = 0;
+    } else {
+      buffer = buffer.subarray(offset);
+      this.#chunks = [buffer];
+      this.#buffered = buffer.length;
+    }
+    return events;
+  }
+}
+
+// SIGN
+
+export interface SignRequest {
+  readonly walletId: string;
+  readonly requestId: string;
+  readonly message: Uint8Array;
+}
+
+export const encodeSignRequestFrame = (id: number, request: SignRequest): Buffer => {
+  const walletId = Buffer.from(request.walletId, 'utf8');
+  const requestId = Buffer.from(request.requestId, 'utf8');
+  if (walletId.length > 255 || requestId.length > 255)
+    throw new RangeError('wallet or request id longer than 255 bytes');
+  const payloadLength = 2 + walletId.length + requestId.length + request.message.length;
+  const frame = Buffer.allocUnsafe(LENGTH_BYTES + HEADER_BYTES + payloadLength);
+  frame.writeUInt32BE(HEADER_BYTES + payloadLength, 0);
+  frame[4] = PROTOCOL_VERSION;
+  frame[5] = Op.SIGN;
+  frame.writeUInt32BE(id >>> 0, 6);
+  let offset = LENGTH_BYTES + HEADER_BYTES;
+  frame[offset++] = walletId.length;
+  offset += walletId.copy(frame, offset);
+  frame[offset++] = requestId.length;
+  offset += requestId.copy(frame, offset);
+  frame.set(request.message, offset);
+  return frame;
+};
+
+/** The request, or undefined when the payload does not hold one. */
+export const decodeSignRequest = (payload: Buffer): SignRequest | undefined => {
+  if (payload.length < 1) return undefined;
+  const walletIdLength = payload[0]!;
+  const requestIdAt = 1 + walletIdLength;
+  if (payload.length < requestIdAt + 1) return undefined;
+  const requestIdLength = payload[requestIdAt]!;
+  const messageAt = requestIdAt + 1 + requestIdLength;
+  if (payload.length < messageAt) return undefined;
+  return {
+    walletId: payload.toString('utf8', 1, requestIdAt),
+    requestId: payload.toString('utf8', requestIdAt + 1, messageAt),
+    message: payload.subarray(messageAt),
+  };
+};
+
+const TIER_CODES: readonly (Tier | undefined)[] = [undefined, 'instant', 'notify', 'delay', 'approval'];
+const ACTION_BITS: Record<SquadsAction, number> = {
+  spendingLimitUse: 1,
+  vaultTransactionCreate: 2,
+  proposalCreate: 4,
+  proposalApprove: 8,
+};
+
+export interface SignResponse {
+  readonly signature: Uint8Array;
+  readonly publicKey: Uint8Array;
+  readonly tier: Tier | undefined;
+  readonly repeated: boolean;
+  readonly actions: readonly SquadsAction[];
+  readonly transfer: InspectedTransfer | undefined;
+}
+
+export const encodeSignResponseFrame = (id: number, response: SignResponse): Buffer => {
+  const transfer = response.transfer;
+  const asset = transfer ? Buffer.from(transfer.asset, 'latin1') : undefined;
+  const recipient = transfer?.recipient ? Buffer.from(transfer.recipient, 'latin1') : undefined;
+  const transferLength = transfer ? 1 + 8 + 32 + 1 + asset!.length + 1 + (recipient?.length ?? 0) : 0;
+  const payloadLength = 64 + 32 + 3 + transferLength;
+  const frame = Buffer.allocUnsafe(LENGTH_BYTES + HEADER_BYTES + payloadLength);
+  frame.writeUInt32BE(HEADER_BYTES + payloadLength, 0);
+  frame[4] = PROTOCOL_VERSION;
+  frame[5] = RESPONSE_OK;
+  frame.writeUInt32BE(id >>> 0, 6);
+  let offset = LENGTH_BYTES + HEADER_BYTES;
+  frame.set(response.signature, offset);
+  frame.set(response.publicKey, offset + 64);
+  offset += 96;
+  frame[offset++] = TIER_CODES.indexOf(response.tier);
+  frame[offset++] = (response.repeated ? 1 : 0) | (transfer ? 2 : 0);
+  let actions = 0;
+  for (const action of response.actions) actions |= ACTION_BITS[action];
+  frame[offset++] = actions;
+  if (transfer) {
+    frame[offset++] = transfer.route === 'spending-limit' ? 0 : 1;
+    frame.writeBigUInt64LE(transfer.amount, offset);
+    offset += 8;
+    frame.set(transfer.destination, offset);
+    offset += 32;
+    frame[offset++] = asset!.length;
+    offset += asset!.copy(frame, offset);
+    frame[offset++] = recipient?.length ?? 0;
+    if (recipient) recipient.copy(frame, offset);
+  }
+  return frame;
+};
+
+export interface DecodedSignResponse {
+  readonly signature: Uint8Array;
+  readonly publicKey: string;
+  readonly tier: Tier | undefined;
+  readonly repeated: boolean;
+  readonly actions: SquadsAction[];
+  readonly transfer:
+    | {
+        route: 'spending-limit' | 'vault-transaction';
+        asset: string;
+        amount: bigint;
+        destination: string;
+        recipient: string | undefined;
+      }
+    | undefined;
+}
+
+/** base58 of the keys a client sees again and again (its agent keys, frequent recipients). */
+const base58Texts = new Map<string, string>();
+const base58Of = (bytes: Buffer): string => {
+  const key = bytes.toString('latin1');
+  let text = base58Texts.get(key);
+  if (text === undefined) {
+    if (base58Texts.size >= 4_096) base58Texts.clear();
+    text = bs58.encode(bytes);
+    base58Texts.set(key, text);
+  }
+  return text;
+};
+
+export const decodeSignResponse = (payload: Buffer): DecodedSignResponse => {
+  if (payload.length < 99) throw new RangeError('sign response too short');
+  const flags = payload[97]!;
+  const actionBits = payload[98]!;
+  const actions = (Object.keys(ACTION_BITS) as SquadsAction[]).filter(
+    (action) => (actionBits & ACTION_BITS[action]) !== 0,
+  );
+  let transfer: DecodedSignResponse['transfer'];
+  if ((flags & 2) !== 0) {
+    let offset = 99;
+    const route = payload[offset++] === 0 ? 'spending-limit' : 'vault-transaction';
+    const amount = payload.readBigUInt64LE(offset);
+    offset += 8;
+    const destination = base58Of(payload.subarray(offset, offset + 32));
+    offset += 32;
+    const assetLength = payload[offset++]!;
+    const asset = payload.toString('latin1', offset, offset + assetLength);
+    offset += assetLength;
+    const recipientLength = payload[offset++]!;
+    const recipient =
+      recipientLength === 0 ? undefined : payload.toString('latin1', offset, offset + recipientLength);
+    transfer = { route, amount, destination, asset, recipient };
+  }
+  return {
+    signature: new Uint8Array(payload.subarray(0, 64)),
+    publicKey: base58Of(payload.subarray(64, 96)),
+    tier: TIER_CODES[payload[96]!],
+    repeated: (flags & 1) !== 0,
+    actions,
+    transfer,
+  };
+};

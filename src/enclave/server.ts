@@ -1,0 +1,291 @@
+/**
+ * Serves the enclave protocol on a Unix socket (mode 0600) or, on Nitro, a vsock port. Every frame
+ * gets an answer or closes the connection; no input can throw out of a handler, so no input can stop
+ * the process. Frames on one connection are processed in arrival order (SIGN synchronously), and the
+ * answers to one read are written together, so pipelined requests cost one write.
+ */
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer, type Server, type Socket } from 'node:net';
+import { z } from 'zod';
+import { type ErrorCode, isWaiaasError, WaiaasError } from '../core/errors.ts';
+import type { AgentEnclave } from './enclave.ts';
+import {
+  decodeSignRequest,
+  encodeErrorFrame,
+  encodeFrame,
+  encodeJsonFrame,
+  encodeSignResponseFrame,
+  type Frame,
+  FrameDecoder,
+  isKnownOp,
+  MAX_FRAME_BYTES,
+  Op,
+  PROTOCOL_VERSION,
+  RESPONSE_OK,
+  type WireError,
+} from './protocol.ts';
+
+/** What a transport hands us per connection: net.Socket, or a vsock socket of the same shape. */
+export interface ByteConnection {
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'close' | 'end', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  write(chunk: Buffer): unknown;
+  end(): unknown;
+  destroy(): unknown;
+}
+
+export interface ServeOptions {
+  readonly maxFrameBytes?: number;
+  /** One line per notable event; never given secrets. */
+  readonly log?: (line: string) => void;
+}
+
+const protocolError = (reason: string, details: Record<string, unknown> = {}): WireError => ({
+  code: 'ENCLAVE_PROTOCOL_ERROR' satisfies ErrorCode,
+  message: `Enclave protocol error: ${reason}`,
+  details: { reason, ...details },
+});
+
+export const toWireError = (error: unknown): WireError => {
+  if (isWaiaasError(error)) {
+    return {
+      code: error.code,
+      message: error.message,
+      details: error.details,
+      ...(error.layer ? { layer: error.layer } : {}),
+    };
+  }
+  // Unknown failures are reported without their message: it could quote input or state.
+  return { code: 'INTERNAL', message: 'Internal error in the enclave' };
+};
+
+const sealedKeySchema = z.object({
+  walletId: z.string(),
+  ownerPublicKey: z.string(),
+  multisig: z.string(),
+  publicKey: z.string(),
+  sealedSeed: z.string(),
+});
+
+/** A JSON op: validates its input against `schema`, then runs. */
+type JsonHandler = (enclave: AgentEnclave, input: unknown) => unknown;
+const jsonOp =
+  <T>(schema: z.ZodType<T>, run: (enclave: AgentEnclave, args: T) => unknown): JsonHandler =>
+  (enclave, input) => {
+    const parsed = schema.safeParse(input);
+    if (!parsed.success) {
+      throw new WaiaasError('VALIDATION_FAILED', {
+        details: {
+          issues: parsed.error.issues.map((issue) => ({
+            path: issue.path.join('.'),
+            message: issue.message,
+          })),
+        },
+      });
+    }
+    return run(enclave, parsed.data);
+  };
+
+const jsonOps: Record<number, JsonHandler> = {
+  [Op.CREATE_AGENT_KEY]: jsonOp(
+    z.object({ walletId: z.string(), ownerPublicKey: z.string(), multisig: z.string() }),
+    (enclave, args) => enclave.createAgentKey(args.walletId, args.ownerPublicKey, args.multisig),
+  ),
+  [Op.LOAD_AGENT_KEYS]: jsonOp(z.object({ keys: z.array(sealedKeySchema).max(100_000) }), (enclave, args) =>
+    enclave.loadAgentKeys(args.keys),
+  ),
+  [Op.SET_POLICY]: jsonOp(z.object({ bundle: z.unknown() }), (enclave, args) =>
+    enclave.setPolicy(args.bundle),
+  ),
+  [Op.ATTEST]: jsonOp(
+    z.object({ nonce: z.base64().optional(), walletIds: z.array(z.string()).optional() }),
+    async (enclave, args) => {
+      const { document, statement } = await enclave.attest(
+        args.nonce === undefined ? undefined : Buffer.from(args.nonce, 'base64'),
+        args.walletIds,
+      );
+      return { document: Buffer.from(document).toString('base64'), statement };
+    },
+  ),
+  [Op.EXPORT_STATE]: jsonOp(z.object({ walletId: z.string() }), async (enclave, args) => ({
+    sealed: await enclave.exportState(args.walletId),
+  })),
+  [Op.IMPORT_STATE]: jsonOp(z.object({ walletId: z.string(), sealed: z.base64() }), async (enclave, args) => {
+    await enclave.importState(args.walletId, args.sealed);
+    return {};
+  }),
+  [Op.STATUS]: jsonOp(z.object({}), (enclave) => ({
+    protocolVersion: PROTOCOL_VERSION,
+    pid: process.pid,
+    ...enclave.status(),
+  })),
+  [Op.USAGE]: jsonOp(z.object({ walletId: z.string() }), (enclave, args) => enclave.usage(args.walletId)),
+};
+
+const runJsonOp = async (enclave: AgentEnclave, kind: number, input: unknown): Promise<unknown> => {
+  const handler = jsonOps[kind];
+  if (handler === undefined)
+    throw new WaiaasError('ENCLAVE_PROTOCOL_ERROR', { details: { reason: 'unknown operation', kind } });
+  return handler(enclave, input);
+};
+
+/** The answer to one frame: a buffer now (PING, SIGN, errors) or later (the JSON ops). */
+export const answerFrame = (enclave: AgentEnclave, frame: Frame): Buffer | Promise<Buffer> => {
+  const { id } = frame;
+  try {
+    if (frame.version !== PROTOCOL_VERSION) {
+      return encodeErrorFrame(id, protocolError('unsupported protocol version', { version: frame.version }));
+    }
+    if (frame.kind === Op.SIGN) {
+      const request = decodeSignRequest(frame.payload);
+      if (request === undefined) return encodeErrorFrame(id, protocolError('malformed sign request'));
+      const result = enclave.sign(request.walletId, request.message, { requestId: request.requestId });
+      return encodeSignResponseFrame(id, {
+        signature: result.signature,
+        publicKey: result.publicKeyBytes,
+        tier: result.tier,
+        repeated: result.repeated,
+        actions: result.actions,
+        transfer: result.transfer,
+      });
+    }
+    if (frame.kind === Op.PING) return encodeFrame(RESPONSE_OK, id);
+    if (!isKnownOp(frame.kind))
+      return encodeErrorFrame(id, protocolError('unknown operation', { kind: frame.kind }));
+    let input: unknown;
+    try {
+      input = frame.payload.length === 0 ? {} : JSON.parse(frame.payload.toString('utf8'));
+    } catch {
+      return encodeErrorFrame(id, protocolError('payload is not JSON'));
+    }
+    return runJsonOp(enclave, frame.kind, input).then(
+      (value) => encodeJsonFrame(RESPONSE_OK, id, value),
+      (error: unknown) => encodeErrorFrame(id, toWireError(error)),
+    );
+  } catch (error) {
+    return encodeErrorFrame(id, toWireError(error));
+  }
+};
+
+/** Runs the protocol on one connection until it closes. */
+export const serveConnection = (
+  enclave: AgentEnclave,
+  connection: ByteConnection,
+  options: ServeOptions = {},
+): void => {
+  const decoder = new FrameDecoder(options.maxFrameBytes ?? MAX_FRAME_BYTES);
+  let open = true;
+  const send = (buffer: Buffer) => {
+    if (open) connection.write(buffer);
+  };
+  connection.on('error', () => {
+    open = false;
+  });
+  connection.on('close', () => {
+    open = false;
+  });
+  connection.on('data', (chunk: Buffer) => {
+    const ready: Buffer[] = [];
+    for (const event of decoder.push(chunk)) {
+      if ('fatal' in event) {
+        options.log?.(`enclave: closing a connection: ${event.fatal}`);
+        ready.push(encodeErrorFrame(0, protocolError(event.fatal)));
+        send(ready.length === 1 ? ready[0]! : Buffer.concat(ready));
+        open = false;
+        connection.end();
+        return;
+      }
+      const answer = answerFrame(enclave, event.frame);
+      if (answer instanceof Promise) answer.then(send, () => undefined);
+      else ready.push(answer);
+    }
+    if (ready.length > 0) send(ready.length === 1 ? ready[0]! : Buffer.concat(ready));
+  });
+};
+
+const openSockets = new WeakMap<Server, Set<Socket>>();
+
+const removeStaleSocket = (path: string) => {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch {
+    // nothing there
+  }
+};
+
+/** Listens on a Unix socket that only this user can open (created under umask 0177, then chmod 0600). */
+export const listenUnix = async (
+  enclave: AgentEnclave,
+  path: string,
+  options: ServeOptions = {},
+): Promise<Server> => {
+  removeStaleSocket(path);
+  const sockets = new Set<Socket>();
+  const server = createServer((socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    serveConnection(enclave, socket, options);
+  });
+  openSockets.set(server, sockets);
+  const previousMask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } finally {
+    process.umask(previousMask);
+  }
+  chmodSync(path, 0o600);
+  // Accept errors (e.g. out of file descriptors) are reported, never fatal.
+  server.on('error', (error) => options.log?.(`enclave: socket server error: ${error.message}`));
+  return server;
+};
+
+/** Stops listening and drops open connections (a plain close waits for clients to hang up). */
+export const closeServer = (server: Server): Promise<void> =>
+  new Promise((resolve) => {
+    server.close(() => resolve());
+    for (const socket of openSockets.get(server) ?? []) socket.destroy();
+  });
+
+export const VSOCK_ADDON = 'node-vsock';
+
+interface VsockServerLike {
+  on(event: 'connection', listener: (socket: ByteConnection) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  listen(port: number): unknown;
+  close(): unknown;
+}
+
+/**
+ * Listens on a vsock port through the optional native addon `node-vsock` (Node has no AF_VSOCK).
+ * Without it, fails with a message saying what to install.
+ */
+export const listenVsock = (
+  enclave: AgentEnclave,
+  port: number,
+  options: ServeOptions = {},
+): VsockServerLike => {
+  const require = createRequire(import.meta.url);
+  let addonPath: string;
+  try {
+    addonPath = require.resolve(VSOCK_ADDON);
+  } catch {
+    throw new WaiaasError('CONFIG_INVALID', {
+      message: `vsock needs the optional native addon "${VSOCK_ADDON}", which is not installed: run \`npm install ${VSOCK_ADDON}\` in the enclave image, or use --socket PATH`,
+      details: { key: 'vsock', addon: VSOCK_ADDON },
+    });
+  }
+  const addon = require(addonPath) as { VsockServer: new () => VsockServerLike };
+  const server = new addon.VsockServer();
+  server.on('connection', (socket) => serveConnection(enclave, socket, options));
+  server.on('error', (error) => options.log?.(`enclave: vsock server error: ${error.message}`));
+  server.listen(port);
+  return server;
+};
