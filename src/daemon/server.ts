@@ -5,10 +5,12 @@ import { findActiveOperatorTokenByHash, type Store } from '../store/index.ts';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { attestationRoutes } from './routes/attestation.ts';
 import { ownerRoutes } from './routes/owners.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { walletRoutes } from './routes/wallets.ts';
 import { type Runtime, startRuntime } from './runtime/runtime.ts';
+import { readRuntimeHealth } from './runtime/runtime-health.ts';
 
 export interface Daemon {
   readonly app: FastifyInstance;
@@ -38,8 +40,9 @@ export function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance> {
       startedAt: Date.now(),
       readDatabase: () => store.health(),
       readChain: () => readChainStatus(runtime.chain.rpcUrl),
+      readRuntime: () => readRuntimeHealth(runtime),
     },
-    routes: [ownerRoutes(runtime), walletRoutes(runtime), sessionRoutes(runtime)],
+    routes: [attestationRoutes(runtime), ownerRoutes(runtime), walletRoutes(runtime), sessionRoutes(runtime)],
   });
 }
 

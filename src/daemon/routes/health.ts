@@ -26,6 +26,31 @@ export const healthSchema = z
       version: z.string().optional(),
     }),
     squads: z.object({ status: z.enum(['loaded', 'missing', 'unknown']), fix: z.string().optional() }),
+    enclave: z
+      .object({
+        state: z.enum(['starting', 'up', 'down', 'stopped']),
+        restarts: z.number(),
+        since: z.string(),
+      })
+      .optional(),
+    feePayer: z
+      .object({
+        address: z.string(),
+        balanceLamports: z.string().optional(),
+        low: z.boolean().describe('true when the balance is too low to pay fees and rent for long'),
+      })
+      .optional(),
+    ownerKeys: z
+      .object({
+        owners: z.number(),
+        local: z.number().describe('owners whose key is in a local keystore (second factor: passphrase)'),
+        awsKmsWithMfa: z.number(),
+        awsKmsWithoutMfa: z
+          .number()
+          .describe('owners whose key is in AWS KMS with no second factor: unprotected'),
+        daemonSecret: z.enum(['environment', 'file']),
+      })
+      .optional(),
   })
   .meta({ id: 'Health' });
 
@@ -37,6 +62,8 @@ export interface HealthDependencies {
   startedAt: number;
   readDatabase(): Promise<{ ok: boolean; engine: 'sqlite' | 'postgres'; latencyMs: number; error?: string }>;
   readChain(): Promise<ChainStatus>;
+  /** The daemon's own parts, when it runs a runtime (enclave, fee payer, owner keys). */
+  readRuntime?(): Promise<Pick<Health, 'enclave' | 'feePayer' | 'ownerKeys'>>;
 }
 
 export const healthRoutes =
@@ -52,9 +79,18 @@ export const healthRoutes =
         },
       },
       async (_request, reply) => {
-        const [db, chain] = await Promise.all([deps.readDatabase(), deps.readChain()]);
+        const [db, chain, runtime] = await Promise.all([
+          deps.readDatabase(),
+          deps.readChain(),
+          deps.readRuntime?.() ?? Promise.resolve<Pick<Health, 'enclave' | 'feePayer' | 'ownerKeys'>>({}),
+        ]);
         const { squads, ...chainComponent } = chain;
-        const status = !db.ok ? 'down' : chain.ok && squads.status === 'loaded' ? 'ok' : 'degraded';
+        const partsUp =
+          chain.ok &&
+          squads.status === 'loaded' &&
+          (runtime.enclave === undefined || runtime.enclave.state === 'up') &&
+          runtime.feePayer?.low !== true;
+        const status = !db.ok ? 'down' : partsUp ? 'ok' : 'degraded';
         const health: Health = {
           status,
           version: deps.version,
@@ -63,6 +99,7 @@ export const healthRoutes =
           db,
           chain: chainComponent,
           squads,
+          ...runtime,
         };
         return reply.status(db.ok ? 200 : 503).send(health);
       },

@@ -62,6 +62,8 @@ export async function startRuntime({ config, store, rpcUrl, logger }: StartRunti
     socketPath: join(enclaveDir, 'enclave.sock'),
     stateDir: enclaveDir,
     vaultPassphrase: daemonSecret.value,
+    // Beside the other keystores: replicas sharing one database must share the vault that seals agent keys.
+    vaultKeystore: join(keysDir, 'enclave-vault.keystore'),
     attestation: 'dev',
     command: [process.execPath, binPath, 'enclave'],
     sealedKeys: async () => (await activeAgentKeys(store.db)).map((record) => JSON.parse(record.sealed)),

@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { verifyAttestation } from '../../src/attestation/index.ts';
+import { isWaiaasError } from '../../src/core/errors.ts';
+import { createOwnerWalletSession } from '../support/api.ts';
+import { startTestDaemon, type TestDaemon } from '../support/daemon.ts';
+import { describeWithSquads } from '../support/squads-binary.ts';
+
+describeWithSquads('daemon runtime: health and attestation', () => {
+  let daemon: TestDaemon;
+  beforeAll(async () => {
+    daemon = await startTestDaemon();
+  });
+  afterAll(async () => {
+    await daemon?.close();
+  });
+
+  it('health reports the enclave, the funded fee payer and how owner keys are protected', async () => {
+    await createOwnerWalletSession(daemon.app, daemon.runtime.store);
+    const health = (await daemon.app.inject({ method: 'GET', url: '/v1/health' })).json();
+    expect(health.status).toBe('ok');
+    expect(health.enclave).toMatchObject({ state: 'up', restarts: 0 });
+    expect(health.feePayer).toMatchObject({
+      address: daemon.runtime.feePayer.publicKey.toBase58(),
+      low: false,
+    });
+    expect(BigInt(health.feePayer.balanceLamports)).toBeGreaterThan(0n);
+    expect(health.ownerKeys).toEqual({
+      owners: 1,
+      local: 1,
+      awsKmsWithMfa: 0,
+      awsKmsWithoutMfa: 0,
+      daemonSecret: 'file',
+    });
+  });
+
+  it('serves an attestation document that verifies against the dev root with the caller nonce', async () => {
+    const { wallet } = await createOwnerWalletSession(daemon.app, daemon.runtime.store);
+    const nonce = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+    const response = await daemon.app.inject({ method: 'GET', url: `/v1/attestation?nonce=${nonce}` });
+    expect(response.statusCode).toBe(200);
+    const { document, statement } = response.json();
+    const root = readFileSync(
+      join(daemon.dataDir, 'enclave', 'dev-attestation', 'dev-attestation-root.pem'),
+      'utf8',
+    );
+    const bytes = Buffer.from(document, 'base64');
+    const verified = verifyAttestation(bytes, { root, expectedNonce: Buffer.from(nonce, 'hex') });
+    expect(verified.moduleId).toMatch(/^waiaas-dev/);
+    expect(statement).toContain(wallet.agentPublicKey);
+
+    // The same document is refused for another nonce and against the AWS Nitro root.
+    expect(() => verifyAttestation(bytes, { root, expectedNonce: Buffer.alloc(16, 1) })).toThrow();
+    try {
+      verifyAttestation(bytes, {});
+      expect.unreachable();
+    } catch (error) {
+      expect(isWaiaasError(error, 'ATTESTATION_INVALID')).toBe(true);
+    }
+  });
+
+  it('refuses a malformed nonce with a 400 and its code', async () => {
+    const response = await daemon.app.inject({ method: 'GET', url: '/v1/attestation?nonce=xyz' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().code).toBe('VALIDATION_FAILED');
+  });
+});
