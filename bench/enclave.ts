@@ -7,9 +7,11 @@
  *
  *   node --import tsx bench/enclave.ts
  */
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keypair, PublicKey, TransactionMessage, VersionedTransaction } from '@solana/web3.js';
@@ -149,6 +151,63 @@ const measurePipelined = async (
   };
 };
 
+/**
+ * The floor for any out-of-process signer on this machine: a bare Node process that signs each
+ * length-prefixed request on a Unix socket and answers with the signature, nothing else (no parsing,
+ * no policy, no journal). Returns a `sign(message)` over one connection, and a stop function.
+ */
+const BARE_SIGNER = `
+const net = require('node:net'); const crypto = require('node:crypto');
+const { privateKey } = crypto.generateKeyPairSync('ed25519');
+const server = net.createServer((socket) => {
+  let pending = Buffer.alloc(0);
+  socket.on('data', (chunk) => {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    const out = [];
+    while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
+      const length = pending.readUInt32BE(0);
+      out.push(crypto.sign(null, pending.subarray(4, 4 + length), privateKey));
+      pending = pending.subarray(4 + length);
+    }
+    if (out.length) socket.write(out.length === 1 ? out[0] : Buffer.concat(out));
+  });
+});
+server.listen(process.argv[1], () => process.stdout.write('ready\\n'));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+const startBareSigner = async (socketPath: string) => {
+  const child = spawn(process.execPath, ['-e', BARE_SIGNER, socketPath], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  const socket = connect(socketPath);
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const waiting: ((signature: Buffer) => void)[] = [];
+  let buffered: Buffer = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+    while (buffered.length >= 64) {
+      waiting.shift()?.(buffered.subarray(0, 64));
+      buffered = buffered.subarray(64);
+    }
+  });
+  return {
+    sign: (message: Buffer) =>
+      new Promise<Buffer>((resolve) => {
+        waiting.push(resolve);
+        const frame = Buffer.allocUnsafe(4 + message.length);
+        frame.writeUInt32BE(message.length, 0);
+        message.copy(frame, 4);
+        socket.write(frame);
+      }),
+    stop: () => {
+      socket.destroy();
+      child.kill('SIGTERM');
+    },
+  };
+};
+
 const rssMb = (pid: number) => {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
   return line ? Number(line[1]) / 1024 : Number.NaN;
@@ -182,6 +241,16 @@ const main = async () => {
     sign(null, sample, privateKey),
   );
   rows.push(raw);
+
+  // Bare parts: a process that only signs what arrives on its socket.
+  const bare = await startBareSigner(join(dir, 'bare.sock'));
+  rows.push(await measureSequential('bare socket + sign, sequential', SEQUENTIAL, () => bare.sign(sample)));
+  rows.push(
+    await measurePipelined(`bare socket + sign, pipelined (${IN_FLIGHT})`, PIPELINED, IN_FLIGHT, () =>
+      bare.sign(sample),
+    ),
+  );
+  bare.stop();
 
   // The enclave's sign path without transport (parse, L2, journal in memory, sign).
   const vault = await openLocalVault(vaultConfig, passphrase);
@@ -249,9 +318,12 @@ const main = async () => {
       ((row.p50! * 1000) / rawMicros).toFixed(2).padStart(10),
     );
   }
-  const pipelined = rows[3]!;
+  const [, bareSequential, barePipelined, , sequential, pipelined] = rows as [Row, Row, Row, Row, Row, Row];
   console.log(
-    `pipelined throughput vs raw signing throughput: ${(pipelined.perSecond / raw.perSecond).toFixed(2)} (per-request cost ${(1e6 / pipelined.perSecond).toFixed(1)} µs vs ${(1e6 / raw.perSecond).toFixed(1)} µs raw)`,
+    `sequential round trip: ${(sequential.p50! / raw.p50!).toFixed(2)}× a raw signature (target ≤ 3×); the bare socket + sign floor is ${(bareSequential.p50! / raw.p50!).toFixed(2)}×, so the enclave adds ${((sequential.p50! - bareSequential.p50!) * 1000).toFixed(1)} µs at p50`,
+  );
+  console.log(
+    `pipelined throughput: ${(pipelined.perSecond / raw.perSecond).toFixed(2)} of raw signing, ${(pipelined.perSecond / barePipelined.perSecond).toFixed(2)} of the bare socket + sign (per request ${(1e6 / pipelined.perSecond).toFixed(1)} µs vs ${(1e6 / barePipelined.perSecond).toFixed(1)} µs bare, ${(1e6 / raw.perSecond).toFixed(1)} µs raw)`,
   );
   console.log(
     `enclave RSS: ${rssBefore.toFixed(1)} MB with 1 wallet, ${rssAfter.toFixed(1)} MB with ${KEYS_FOR_MEMORY + 1} agent keys and policies`,
