@@ -38,6 +38,14 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'attestation verify FILE: verify an enclave attestation document',
     load: async () => (await import('./commands/attestation.ts')).run,
   },
+  audit: {
+    summary: 'audit verify: walk the audit hash chain; exit 0 only when it is intact',
+    load: async () => (await import('./commands/audit.ts')).run,
+  },
+  mcp: {
+    summary: 'the MCP server for an agent on stdio (WAIAAS_URL, WAIAAS_SESSION_TOKEN, WAIAAS_WALLET_ID)',
+    load: async () => (await import('./commands/mcp.ts')).run,
+  },
 };
 
 export const usage = (): string =>

@@ -6,10 +6,12 @@ import Fastify, {
 } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Store } from '../store/index.ts';
+import { registerAuthFailureAudit } from './audit/index.ts';
 import { type OperatorTokenCheck, operatorAuth } from './auth.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, registerMetrics } from './plugins/metrics.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
+import { type RateLimitOptions, registerRateLimit } from './plugins/rate-limit.ts';
 import { registerProblemHandlers } from './problem.ts';
 import { type HealthDependencies, healthRoutes } from './routes/health.ts';
 
@@ -18,6 +20,7 @@ export interface AppDependencies {
   store: Store;
   isOperatorToken: OperatorTokenCheck;
   health: HealthDependencies;
+  rateLimit?: RateLimitOptions;
   /** The API's route plugins, each with its own dependencies. */
   routes?: readonly FastifyPluginAsync[];
 }
@@ -36,6 +39,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
+  registerRateLimit(app, deps.rateLimit);
+  registerAuthFailureAudit(app, deps.store);
 
   const metrics = createMetrics();
   registerMetrics(app, metrics);

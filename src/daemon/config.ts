@@ -46,6 +46,16 @@ const keySchemas = {
   localnet_port: port.default(8899),
   log_level: z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }).default('info'),
   master_token: z.string().min(32, 'expected a token of at least 32 characters').optional(),
+  rate_limit_per_token: z.coerce
+    .number({ error: 'expected requests per minute (0 turns the limit off)' })
+    .int('expected a whole number of requests per minute')
+    .min(0, 'expected requests per minute (0 turns the limit off)')
+    .default(600),
+  rate_limit_per_ip: z.coerce
+    .number({ error: 'expected requests per minute (0 turns the limit off)' })
+    .int('expected a whole number of requests per minute')
+    .min(0, 'expected requests per minute (0 turns the limit off)')
+    .default(1200),
 } as const;
 
 type ConfigKey = keyof typeof keySchemas;
@@ -65,6 +75,9 @@ export interface Config {
   readonly logLevel: (typeof logLevels)[number];
   /** Operator master token for automated set-ups; otherwise `waiaas init` generates one. */
   readonly masterToken: string | undefined;
+  /** Requests per minute per token and per IP; 0 means no limit. */
+  readonly rateLimitPerToken: number;
+  readonly rateLimitPerIp: number;
   readonly configFile: string;
   readonly sqlitePath: string;
 }
@@ -156,6 +169,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     localnetPort: values.localnet_port as number,
     logLevel: values.log_level as Config['logLevel'],
     masterToken: values.master_token as string | undefined,
+    rateLimitPerToken: values.rate_limit_per_token as number,
+    rateLimitPerIp: values.rate_limit_per_ip as number,
   };
 }
 
@@ -185,4 +200,6 @@ export const defaultConfigToml = `# WAIaaS configuration. Every key can be overr
 # squads_so = "/path/to/squads_v4.so"
 # localnet_port = 8899
 # log_level = "info"
+# rate_limit_per_token = 600     # requests per minute per token; 0 = off
+# rate_limit_per_ip = 1200       # requests per minute per IP without a valid token; 0 = off
 `;

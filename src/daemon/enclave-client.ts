@@ -263,6 +263,14 @@ export class EnclaveClient {
     return this.#json(Op.USAGE, { walletId });
   }
 
+  /** Takes a rotated-out agent key out of the enclave for good (see AgentEnclave.retireAgentKey). */
+  retireAgentKey(
+    walletId: string,
+    publicKey: string,
+  ): Promise<{ walletId: string; publicKey: string; unchanged: boolean }> {
+    return this.#json(Op.RETIRE_AGENT_KEY, { walletId, publicKey });
+  }
+
   /** Drops the connection (pending calls fail); the next call connects again. */
   disconnect(): void {
     this.#socket?.destroy();

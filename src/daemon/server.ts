@@ -6,9 +6,14 @@ import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { attestationRoutes } from './routes/attestation.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { ownerActRoutes } from './routes/owner-acts.ts';
 import { ownerRoutes } from './routes/owners.ts';
 import { sessionRoutes } from './routes/sessions.ts';
+import { transferRoutes } from './routes/transfers.ts';
+import { walletStatusRoutes } from './routes/wallet-status.ts';
 import { walletRoutes } from './routes/wallets.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import { type Runtime, startRuntime } from './runtime/runtime.ts';
 import { readRuntimeHealth } from './runtime/runtime-health.ts';
 
@@ -42,7 +47,21 @@ export function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance> {
       readChain: () => readChainStatus(runtime.chain.rpcUrl),
       readRuntime: () => readRuntimeHealth(runtime),
     },
-    routes: [attestationRoutes(runtime), ownerRoutes(runtime), walletRoutes(runtime), sessionRoutes(runtime)],
+    rateLimit: {
+      perToken: config.rateLimitPerToken > 0 ? { max: config.rateLimitPerToken, windowSeconds: 60 } : false,
+      perIp: config.rateLimitPerIp > 0 ? { max: config.rateLimitPerIp, windowSeconds: 60 } : false,
+    },
+    routes: [
+      attestationRoutes(runtime),
+      auditRoutes(runtime),
+      webhookRoutes(runtime),
+      ownerRoutes(runtime),
+      walletRoutes(runtime),
+      sessionRoutes(runtime),
+      ownerActRoutes(runtime),
+      walletStatusRoutes(runtime),
+      transferRoutes(runtime),
+    ],
   });
 }
 

@@ -123,10 +123,35 @@ export class AgentEnclave {
         result.failed.push({ ...label, code: error instanceof WaiaasError ? error.code : 'INTERNAL' });
         continue;
       }
-      this.#bind(binding).addKey(key);
+      const wallet = this.#bind(binding);
+      if (wallet.retired.has(key.publicKeyBase58)) {
+        result.failed.push({ ...label, code: 'AGENT_KEY_RETIRED' });
+        continue;
+      }
+      wallet.addKey(key);
       result.loaded.push(label);
     }
     return result;
+  }
+
+  /**
+   * Takes an agent key out of service after the owner rotated it out on chain: it is dropped from
+   * memory, no message is signed with it again, and the journal remembers it so a host that hands the
+   * sealed key back later (after a restart) gets it refused. Only ever narrows what can be signed.
+   */
+  retireAgentKey(
+    walletId: string,
+    publicKey: string,
+  ): { walletId: string; publicKey: string; unchanged: boolean } {
+    if (!isAddress(String(publicKey))) throw invalid('publicKey', 'Invalid agent public key');
+    const wallet = this.#wallets.get(walletId);
+    if (wallet === undefined)
+      throw enclaveRefused('UNKNOWN_WALLET', 'no agent key for this wallet', { walletId });
+    if (wallet.retired.has(publicKey)) return { walletId, publicKey, unchanged: true };
+    this.#store.append([{ t: 'retire', w: walletId, key: publicKey }]);
+    wallet.retireKey(publicKey);
+    this.#maybeCompact();
+    return { walletId, publicKey, unchanged: false };
   }
 
   #checkBinding(input: WalletBinding): WalletBinding {
@@ -352,6 +377,9 @@ export class AgentEnclave {
         case 'rate':
           wallet.addTransfers(record.at, BigInt(record.n));
           break;
+        case 'retire':
+          wallet.retireKey(record.key);
+          break;
         case 'delay':
           if (!wallet.delays.has(record.id)) {
             wallet.delays.set(record.id, {
@@ -370,6 +398,7 @@ export class AgentEnclave {
     const w = wallet.binding.walletId;
     const records: StateRecord[] = [];
     if (wallet.active) records.push({ t: 'policy', w, bundle: wallet.active.bundle });
+    for (const key of wallet.retired) records.push({ t: 'retire', w, key });
     for (const { asset, buckets } of wallet.spendBuckets(nowSeconds)) {
       for (const [at, amount] of buckets)
         records.push({ t: 'spend', w, asset, at, amount: amount.toString() });

@@ -36,6 +36,7 @@ export const Op = {
   IMPORT_STATE: 0x15,
   STATUS: 0x16,
   USAGE: 0x17,
+  RETIRE_AGENT_KEY: 0x18,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 export const RESPONSE_OK = 0x80;

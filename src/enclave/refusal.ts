@@ -38,7 +38,8 @@ export type StateRefusalReason =
   | 'REQUEST_ID_MISMATCH'
   | 'WALLET_BINDING_MISMATCH'
   | 'APPROVAL_REQUIRED'
-  | 'DELAY_TRACKING_FULL';
+  | 'DELAY_TRACKING_FULL'
+  | 'AGENT_KEY_RETIRED';
 
 export type RefusalReason = ShapeRefusalReason | StateRefusalReason;
 

@@ -122,6 +122,9 @@ const jsonOps: Record<number, JsonHandler> = {
     ...enclave.status(),
   })),
   [Op.USAGE]: jsonOp(z.object({ walletId: z.string() }), (enclave, args) => enclave.usage(args.walletId)),
+  [Op.RETIRE_AGENT_KEY]: jsonOp(z.object({ walletId: z.string(), publicKey: z.string() }), (enclave, args) =>
+    enclave.retireAgentKey(args.walletId, args.publicKey),
+  ),
 };
 
 const runJsonOp = async (enclave: AgentEnclave, kind: number, input: unknown): Promise<unknown> => {

@@ -11,7 +11,7 @@
  *   - signatures, spend and rate buckets can only add to counters, making the enclave stricter: a
  *     forged one costs availability, never a looser limit. They go in plain frames (kind 0), which
  *     keeps the signing path to one small write (a seal per signature would cost as much as the
- *     signature itself);
+ *     signature itself); retired agent keys likewise only take a key away, so they are plain too;
  *   - delay first sightings could loosen the delay tier if backdated, so they only count from sealed
  *     frames (kind 1: 12-byte nonce, AES-256-GCM ciphertext, 16-byte tag under the state key);
  *   - policy records carry the owner's signature, checked again on replay.
@@ -45,6 +45,8 @@ export type StateRecord =
       readonly amount: string;
     }
   | { readonly t: 'rate'; readonly w: string; readonly at: number; readonly n: string }
+  /** An agent key the owner rotated out: never loaded or used for the wallet again. */
+  | { readonly t: 'retire'; readonly w: string; readonly key: string }
   | {
       readonly t: 'delay';
       readonly w: string;
@@ -112,6 +114,7 @@ const recordSchema = z.discriminatedUnion('t', [
   }),
   z.object({ t: z.literal('spend'), w: z.string(), asset: z.string(), at: unixSeconds, amount: amountText }),
   z.object({ t: z.literal('rate'), w: z.string(), at: unixSeconds, n: amountText }),
+  z.object({ t: z.literal('retire'), w: z.string(), key: z.string() }),
   z.object({
     t: z.literal('delay'),
     w: z.string(),

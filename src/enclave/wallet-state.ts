@@ -73,10 +73,26 @@ export class WalletState implements SigningScope {
     this.vault = vaultAddress(this.multisig);
   }
 
+  /** base58 of agent keys rotated out of this wallet; they are never taken back. */
+  readonly retired = new Set<string>();
+
   addKey(key: AgentKey): boolean {
+    if (this.retired.has(key.publicKeyBase58)) return false;
     if (this.agentKeys.some((existing) => bytesEqual(existing, key.publicKey))) return false;
     this.agentKeys.push(key.publicKey);
     this.keys.push(key);
+    return true;
+  }
+
+  /** Forgets the key and refuses it from now on; false when it was retired already. */
+  retireKey(publicKeyBase58: string): boolean {
+    if (this.retired.has(publicKeyBase58)) return false;
+    this.retired.add(publicKeyBase58);
+    const index = this.keys.findIndex((key) => key.publicKeyBase58 === publicKeyBase58);
+    if (index !== -1) {
+      this.keys.splice(index, 1);
+      this.agentKeys.splice(index, 1);
+    }
     return true;
   }
 

@@ -125,10 +125,34 @@ export interface TransfersTable {
   signed_transaction: string | null;
   last_valid_block_height: bigint | null;
   transaction_index: bigint | null;
+  /** Approval tier: the agent's proposal transaction (vault transaction + proposal + its approval). */
+  proposal_signature: string | null;
   error_code: string | null;
   error_detail: string | null;
   claimed_by: string | null;
   claimed_until: bigint | null;
+  created_at: Int8;
+  updated_at: Int8;
+}
+
+export type OwnerActKind = 'freeze' | 'resume' | 'rotate_agent_key' | 'withdraw' | 'policy';
+
+/**
+ * One owner-key act on a wallet, recorded before its chain work so that a repeated call can tell what
+ * is in flight. `detail` is JSON (the act's inputs and what a later act needs, e.g. the policy a
+ * frozen wallet resumes with); `signature` and `last_valid_block_height` are stored before a send.
+ */
+export interface OwnerActsTable {
+  id: string;
+  wallet_id: string;
+  kind: OwnerActKind;
+  status: 'pending' | 'done' | 'failed';
+  idempotency_key: string | null;
+  request_hash: string | null;
+  detail: string;
+  signature: string | null;
+  last_valid_block_height: bigint | null;
+  error_code: string | null;
   created_at: Int8;
   updated_at: Int8;
 }
@@ -142,6 +166,7 @@ export interface Database {
   agent_keys: AgentKeysTable;
   sessions: SessionsTable;
   transfers: TransfersTable;
+  owner_acts: OwnerActsTable;
 }
 
 export const nowMs = (): bigint => BigInt(Date.now());

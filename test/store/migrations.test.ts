@@ -30,13 +30,18 @@ forEachEngine((engine, { makeDatabase }) => {
     expect(result).toMatchObject({ databaseVersion: codeVersion, codeVersion });
     expect(await listTables(store)).toEqual([
       'agent_keys',
+      'audit_head',
+      'audit_log',
       'meta',
       'operator_tokens',
+      'owner_acts',
       'owners',
       'schema_migrations',
       'sessions',
       'transfers',
       'wallets',
+      'webhook_outbox',
+      'webhooks',
     ]);
     const rows = await ledger(store);
     expect(rows.map((r) => [r.version, r.name])).toEqual(migrations.map((m) => [BigInt(m.version), m.name]));

@@ -40,7 +40,14 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
       port: 0,
       ...(squadsBinaryPath ? { squadsProgramPath: squadsBinaryPath } : {}),
     }));
-  const config = loadConfig({ WAIAAS_DATA_DIR: dataDir, WAIAAS_PORT: '0', WAIAAS_RPC_URL: localnet.rpcUrl });
+  // Rate limits off: tests hammer one token on purpose; test/rate-limit covers the limits themselves.
+  const config = loadConfig({
+    WAIAAS_DATA_DIR: dataDir,
+    WAIAAS_PORT: '0',
+    WAIAAS_RPC_URL: localnet.rpcUrl,
+    WAIAAS_RATE_LIMIT_PER_TOKEN: '0',
+    WAIAAS_RATE_LIMIT_PER_IP: '0',
+  });
   const logger = createLogger(process.env.WAIAAS_TEST_LOG_LEVEL ?? 'silent');
   const { openStore } = await import('../../src/store/index.ts');
   const store = options.store

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { generateToken, hashToken } from '../../core/tokens.ts';
 import { type OwnerKeySpec, provisionOwnerKey } from '../../keys/index.ts';
 import { insertOwner } from '../../store/index.ts';
+import { appendAudit } from '../audit/index.ts';
 import { requireRole } from '../auth.ts';
 import { problemSchema } from '../problem.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -61,12 +62,21 @@ export const ownerRoutes =
               };
         const { config, publicKey } = await provisionOwnerKey(spec);
         const token = generateToken('waiaas_own_');
-        await insertOwner(runtime.store.db, {
-          id,
-          name: request.body.name,
-          signer: config,
-          publicKey,
-          tokenHash: hashToken(token),
+        await runtime.store.writeTransaction(async (trx) => {
+          await insertOwner(trx, {
+            id,
+            name: request.body.name,
+            signer: config,
+            publicKey,
+            tokenHash: hashToken(token),
+          });
+          await appendAudit(trx, {
+            kind: 'owner.created',
+            actor: { role: 'operator' },
+            ownerId: id,
+            subject: id,
+            details: { signer: config.kind, publicKey },
+          });
         });
         return reply.status(201).send({ id, token, publicKey });
       },

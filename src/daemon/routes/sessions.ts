@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { WaiaasError } from '../../core/errors.ts';
 import { generateToken, hashToken } from '../../core/tokens.ts';
 import { findSession, insertSession, revokeSession } from '../../store/index.ts';
+import { appendAudit } from '../audit/index.ts';
 import { requireRole } from '../auth.ts';
 import { problemSchema } from '../problem.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -44,12 +45,22 @@ export const sessionRoutes =
         const wallet = await walletFor(runtime.store, request.principal, request.params.id);
         const token = generateToken('waiaas_ses_');
         const expiresAt = BigInt(Date.now() + request.body.ttlSeconds * 1000);
-        const session = await insertSession(runtime.store.db, {
-          id: `ses_${randomBytes(9).toString('base64url')}`,
-          walletId: wallet.id,
-          tokenHash: hashToken(token),
-          label: request.body.label ?? null,
-          expiresAt,
+        const session = await runtime.store.writeTransaction(async (trx) => {
+          const created = await insertSession(trx, {
+            id: `ses_${randomBytes(9).toString('base64url')}`,
+            walletId: wallet.id,
+            tokenHash: hashToken(token),
+            label: request.body.label ?? null,
+            expiresAt,
+          });
+          await appendAudit(trx, {
+            kind: 'session.created',
+            actor: { role: 'owner', id: wallet.ownerId },
+            walletId: wallet.id,
+            subject: created.id,
+            details: { expiresAt: new Date(Number(expiresAt)).toISOString(), label: created.label },
+          });
+          return created;
         });
         return reply
           .status(201)
@@ -72,8 +83,17 @@ export const sessionRoutes =
       async (request, reply) => {
         const session = await findSession(runtime.store.db, request.params.id);
         if (!session) throw new WaiaasError('NOT_FOUND', { message: `No session ${request.params.id}.` });
-        await walletFor(runtime.store, request.principal, session.walletId);
-        await revokeSession(runtime.store.db, session.id);
+        const wallet = await walletFor(runtime.store, request.principal, session.walletId);
+        await runtime.store.writeTransaction(async (trx) => {
+          if (await revokeSession(trx, session.id)) {
+            await appendAudit(trx, {
+              kind: 'session.revoked',
+              actor: { role: 'owner', id: wallet.ownerId },
+              walletId: wallet.id,
+              subject: session.id,
+            });
+          }
+        });
         return reply.status(204).send(null);
       },
     );

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Keypair, PublicKey } from '@solana/web3.js';
 import { WaiaasError } from '../../core/errors.ts';
-import { type PolicyDocument, parsePolicy, signPolicyBundle } from '../../core/policy.ts';
+import { type PolicyDocument, parsePolicy, policyHashHex, signPolicyBundle } from '../../core/policy.ts';
 import {
   buildCreateWallet,
   multisigAddress,
@@ -9,6 +9,7 @@ import {
   spendingLimitSpecsFromPolicy,
 } from '../../squads/index.ts';
 import { insertWallet, type Owner, setWalletStatus, type Wallet } from '../../store/index.ts';
+import { appendAudit } from '../audit/index.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { signSendConfirm } from './send-signed.ts';
 
@@ -104,7 +105,22 @@ export async function createWallet(runtime: Runtime, params: CreateWalletParams)
       await setWalletStatus(runtime.store.db, walletId, 'failed', 'creating');
       throw error;
     }
-    await setWalletStatus(runtime.store.db, walletId, 'active', 'creating');
+    await runtime.store.writeTransaction(async (trx) => {
+      await setWalletStatus(trx, walletId, 'active', 'creating');
+      await appendAudit(trx, {
+        kind: 'wallet.created',
+        actor: { role: 'owner', id: params.owner.id },
+        walletId,
+        subject: walletId,
+        details: {
+          multisig: wallet.multisig,
+          vault: wallet.vault,
+          agentPublicKey: agentKey.publicKey,
+          policyVersion: policy.version,
+          policyHash: policyHashHex(policy),
+        },
+      });
+    });
     return {
       ...wallet,
       status: 'active',

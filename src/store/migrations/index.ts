@@ -1,7 +1,17 @@
 import { initial } from './0001_initial.ts';
 import { owners } from './0002_owners.ts';
 import { wallets } from './0003_wallets.ts';
+import { transferPipeline } from './0004_transfer_pipeline.ts';
+import { ownerActs } from './0005_owner_acts.ts';
+import { auditWebhooks } from './0006_audit_webhooks.ts';
 import type { Migration } from './migration.ts';
 
 /** Every migration, in order. Append only. */
-export const migrations: readonly Migration[] = [initial, owners, wallets];
+export const migrations: readonly Migration[] = [
+  initial,
+  owners,
+  wallets,
+  transferPipeline,
+  ownerActs,
+  auditWebhooks,
+];

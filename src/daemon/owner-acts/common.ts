@@ -1,0 +1,132 @@
+/**
+ * What every owner-key act shares: finding the owner's wallet, the cheap second-factor presence check
+ * done before any state changes, the policy in force, the wallet's configuration as the chain holds
+ * it, one act at a time per wallet, and how a layer's outcome is reported.
+ */
+import { randomBytes } from 'node:crypto';
+import { PublicKey } from '@solana/web3.js';
+import { isWaiaasError, WaiaasError } from '../../core/errors.ts';
+import {
+  type PolicyBundle,
+  type PolicyDocument,
+  policyBundleSchema,
+  policyHashHex,
+  toPolicy,
+} from '../../core/policy.ts';
+import type { Policy } from '../../core/policy-types.ts';
+import type { CurrentWalletConfig } from '../../squads/index.ts';
+import { readMultisig, readSpendingLimits } from '../../squads/index.ts';
+import { findWallet, type Owner, type Wallet } from '../../store/index.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+
+/** How one layer (enclave, chain) took an act: done now, already so, or still to do (retry the same call). */
+export interface LayerOutcome {
+  readonly status: 'done' | 'unchanged' | 'pending';
+  /** The transaction that did it, for the chain. */
+  readonly signature?: string;
+  /** Why it is pending. */
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export const pendingOutcome = (error: unknown): LayerOutcome => ({
+  status: 'pending',
+  error: isWaiaasError(error)
+    ? { code: error.code, message: error.message }
+    : { code: 'INTERNAL', message: 'Internal error' },
+});
+
+export const newActId = (): string => `act_${randomBytes(12).toString('base64url')}`;
+
+/** The owner's wallet `walletId`, or NOT_FOUND for anyone else's (ids of others are not confirmed). */
+export async function ownersWallet(runtime: Runtime, owner: Owner, walletId: string): Promise<Wallet> {
+  const wallet = await findWallet(runtime.store.db, walletId);
+  if (wallet === undefined || wallet.ownerId !== owner.id) {
+    throw new WaiaasError('NOT_FOUND', { message: `No wallet ${walletId}.` });
+  }
+  return wallet;
+}
+
+/** Only live or frozen wallets take owner acts; one still being created (or failed) does not. */
+export function assertSettled(wallet: Wallet): void {
+  if (wallet.status !== 'active' && wallet.status !== 'frozen') {
+    throw new WaiaasError('CONFLICT', {
+      message: `The wallet is ${wallet.status}; owner acts need an active or frozen wallet.`,
+      details: { status: wallet.status },
+    });
+  }
+}
+
+/**
+ * OWNER_UNLOCK_REQUIRED before anything changes when no second factor came with a key that needs one
+ * (and no unlock window is open). Whether the factor is right is only known when it is used.
+ */
+export function assertUnlockOffered(runtime: Runtime, owner: Owner, unlock: string | undefined): void {
+  const protection = runtime.ownerKeys.of(owner).protection();
+  if (protection.secondFactor === 'none' || protection.unlockedUntil !== undefined) return;
+  if (unlock === undefined || unlock === '') {
+    throw new WaiaasError('OWNER_UNLOCK_REQUIRED', { details: { secondFactor: protection.secondFactor } });
+  }
+}
+
+export interface PolicyInForce {
+  readonly bundle: PolicyBundle;
+  readonly document: PolicyDocument;
+  readonly policy: Policy;
+  readonly hash: string;
+}
+
+export function policyInForce(wallet: Wallet): PolicyInForce {
+  const bundle = policyBundleSchema.parse(JSON.parse(wallet.policyBundle));
+  return {
+    bundle,
+    document: bundle.policy,
+    policy: toPolicy(bundle.policy),
+    hash: policyHashHex(bundle.policy),
+  };
+}
+
+/** A policy must be newer than the one in force, unless it is that very policy (a repeated call). */
+export function assertNewerPolicy(requested: PolicyDocument, wallet: Wallet): void {
+  const inForce = policyInForce(wallet);
+  const repeat = requested.version === inForce.document.version && policyHashHex(requested) === inForce.hash;
+  if (requested.version <= inForce.document.version && !repeat) {
+    throw new WaiaasError('POLICY_VERSION_NOT_NEWER', {
+      layer: 'server',
+      details: { walletId: wallet.id, version: requested.version, current: inForce.document.version },
+    });
+  }
+}
+
+export async function readWalletConfig(runtime: Runtime, wallet: Wallet): Promise<CurrentWalletConfig> {
+  const multisig = new PublicKey(wallet.multisig);
+  const [state, spendingLimits] = await Promise.all([
+    readMultisig(runtime.chain.connection, multisig),
+    readSpendingLimits(runtime.chain.connection, multisig),
+  ]);
+  return { multisig: state, spendingLimits };
+}
+
+/** The members of the multisig other than the owner: the agent, or none on a frozen wallet. */
+export const agentMembers = (config: CurrentWalletConfig, owner: PublicKey): PublicKey[] =>
+  config.multisig.members.filter((member) => !member.key.equals(owner)).map((member) => member.key);
+
+const walletQueues = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `act` after every earlier act on the same wallet in this process has finished, so two acts
+ * never build from the same chain state. (Each act also reads the chain right before it builds, so
+ * an act of another replica in between costs a failed transaction, never a wrong one.)
+ */
+export function oneActAtATime<T>(walletId: string, act: () => Promise<T>): Promise<T> {
+  const previous = walletQueues.get(walletId) ?? Promise.resolve();
+  const run = previous.then(act, act);
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  walletQueues.set(walletId, settled);
+  void settled.then(() => {
+    if (walletQueues.get(walletId) === settled) walletQueues.delete(walletId);
+  });
+  return run;
+}

@@ -1,0 +1,232 @@
+/**
+ * Replaces the agent key; the vault, so the wallet's address, stays. Each step is recorded before the
+ * next, so a repeated call after a failure picks up where it stopped and never makes a third key:
+ *   1. a new key born in the enclave (bound to the same wallet, owner and multisig), kept sealed
+ *      with the act, which records old and new key;
+ *   2. the policy in force handed to the enclave again (a no-op unless it restarted without it);
+ *   3. chain, one owner transaction: the new member added before the old one is removed (the
+ *      threshold of 2 holds throughout), the spending limits moved to the new key;
+ *   4. in one database transaction the new key becomes the wallet's active key (the one transfers
+ *      are signed with) and the old one is retired; then the enclave drops the old key and refuses
+ *      it from then on.
+ * Until step 4 the transfer pipeline keeps signing with the old key, which is the member until step 3.
+ * A frozen wallet is refused: resume it first (with its existing key), then rotate.
+ */
+import { PublicKey } from '@solana/web3.js';
+import { WaiaasError } from '../../core/errors.ts';
+import type { SealedAgentKey } from '../../enclave/agent-keys.ts';
+import { buildResume, buildRotateAgent, spendingLimitSpecsFromPolicy } from '../../squads/index.ts';
+import {
+  activeAgentKeys,
+  insertAgentKey,
+  type Owner,
+  retireAgentKey,
+  type Wallet,
+} from '../../store/index.ts';
+import { insertOwnerAct, latestOwnerAct, updateOwnerAct } from '../../store/owner-acts.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { signSendConfirm } from '../wallets/send-signed.ts';
+import {
+  agentMembers,
+  assertSettled,
+  assertUnlockOffered,
+  type LayerOutcome,
+  newActId,
+  oneActAtATime,
+  ownersWallet,
+  policyInForce,
+  readWalletConfig,
+} from './common.ts';
+
+export interface RotateAgentKeyParams {
+  readonly owner: Owner;
+  readonly walletId: string;
+  readonly unlock: string | undefined;
+}
+
+export interface RotateAgentKeyResult {
+  readonly walletId: string;
+  /** Unchanged by a rotation. */
+  readonly vault: string;
+  readonly oldAgentPublicKey: string;
+  readonly agentPublicKey: string;
+  readonly chain: LayerOutcome;
+  /** The old key retired in the enclave and the store. */
+  readonly retired: boolean;
+}
+
+interface ValidatedRotation {
+  readonly owner: Owner;
+  readonly wallet: Wallet;
+  readonly unlock: string | undefined;
+}
+
+export async function validateRotateAgentKey(
+  runtime: Runtime,
+  params: RotateAgentKeyParams,
+): Promise<ValidatedRotation> {
+  const wallet = await ownersWallet(runtime, params.owner, params.walletId);
+  assertSettled(wallet);
+  if (wallet.status === 'frozen') {
+    throw new WaiaasError('WALLET_FROZEN', {
+      message: 'A frozen wallet is not rotated: resume it first, then rotate its agent key.',
+      details: { walletId: wallet.id },
+    });
+  }
+  assertUnlockOffered(runtime, params.owner, params.unlock);
+  return { owner: params.owner, wallet, unlock: params.unlock };
+}
+
+interface Rotation {
+  readonly actId: string;
+  readonly oldAgent: string;
+  readonly newAgent: string;
+  readonly sealed: SealedAgentKey;
+}
+
+/**
+ * The rotation in flight (a repeated call), its new key loaded into the enclave again in case it
+ * restarted since; or a new key and the act recording it. The sealed new key lives with the act until
+ * the chain has made it the member: only then does it become the wallet's active key, the one the
+ * transfer pipeline signs with.
+ */
+async function startRotation(
+  runtime: Runtime,
+  owner: Owner,
+  wallet: Wallet,
+  onChainAgent: string,
+): Promise<Rotation> {
+  const previous = await latestOwnerAct(runtime.store.db, wallet.id, 'rotate_agent_key');
+  if (previous?.status === 'pending') {
+    const { oldAgent, newAgent, sealed } = previous.detail as Omit<Rotation, 'actId'>;
+    if (onChainAgent === oldAgent || onChainAgent === newAgent) {
+      const loaded = await runtime.enclave.use((client) => client.loadAgentKeys([sealed]));
+      const failed = loaded.failed[0];
+      if (failed !== undefined) {
+        throw new WaiaasError('CONFLICT', {
+          message: 'The enclave does not take the new agent key of the rotation in flight.',
+          details: { walletId: wallet.id, newAgent, reason: failed.code },
+        });
+      }
+      return { actId: previous.id, oldAgent, newAgent, sealed };
+    }
+  }
+  const active = await activeAgentKeys(runtime.store.db, wallet.id);
+  if (!active.some((key) => key.publicKey === onChainAgent)) {
+    throw new WaiaasError('CONFLICT', {
+      message: 'The agent member on chain is not an active agent key of this wallet.',
+      details: { walletId: wallet.id, member: onChainAgent },
+    });
+  }
+  const sealed = await runtime.enclave.use((client) =>
+    client.createAgentKey(wallet.id, owner.publicKey, wallet.multisig),
+  );
+  const act = await insertOwnerAct(runtime.store.db, {
+    id: newActId(),
+    walletId: wallet.id,
+    kind: 'rotate_agent_key',
+    detail: { oldAgent: onChainAgent, newAgent: sealed.publicKey, sealed },
+  });
+  return { actId: act.id, oldAgent: onChainAgent, newAgent: sealed.publicKey, sealed };
+}
+
+/** In one transaction: the new key active, the old one retired (a repeat finds the new one there). */
+async function switchAgentKeys(runtime: Runtime, walletId: string, rotation: Rotation): Promise<void> {
+  await runtime.store.writeTransaction(async (trx) => {
+    const present = await trx
+      .selectFrom('agent_keys')
+      .select('public_key')
+      .where('public_key', '=', rotation.newAgent)
+      .executeTakeFirst();
+    if (present === undefined) {
+      await insertAgentKey(trx, walletId, {
+        publicKey: rotation.newAgent,
+        sealed: JSON.stringify(rotation.sealed),
+      });
+    }
+    await retireAgentKey(trx, rotation.oldAgent);
+    // The wallet changed: readers that cache it by updated_at (the transfer pipeline) reload its key.
+    await trx
+      .updateTable('wallets')
+      .set({ updated_at: BigInt(Date.now()) })
+      .where('id', '=', walletId)
+      .execute();
+  });
+}
+
+export async function executeRotateAgentKey(
+  runtime: Runtime,
+  validated: ValidatedRotation,
+): Promise<RotateAgentKeyResult> {
+  const { owner } = validated;
+  return oneActAtATime(validated.wallet.id, () =>
+    runtime.ownerKeys.of(owner).withUnlock(validated.unlock, async (ownerSigner) => {
+      const wallet = await ownersWallet(runtime, owner, validated.wallet.id);
+      if (wallet.status !== 'active') {
+        throw new WaiaasError('WALLET_FROZEN', { details: { walletId: wallet.id, status: wallet.status } });
+      }
+      const ownerKey = new PublicKey(owner.publicKey);
+      const current = await readWalletConfig(runtime, wallet);
+      const [onChainAgent, ...others] = agentMembers(current, ownerKey);
+      if (onChainAgent === undefined || others.length > 0) {
+        throw new WaiaasError('CONFLICT', {
+          message: 'The multisig does not have exactly one agent member; resume or repair it first.',
+          details: { walletId: wallet.id, agents: [onChainAgent, ...others].map(String) },
+        });
+      }
+      const rotation = await startRotation(runtime, owner, wallet, onChainAgent.toBase58());
+      const inForce = policyInForce(wallet);
+      await runtime.enclave.use((client) => client.setPolicy(inForce.bundle));
+
+      const limits = spendingLimitSpecsFromPolicy(inForce.policy);
+      const newAgent = new PublicKey(rotation.newAgent);
+      const { blockhash, lastValidBlockHeight } = await runtime.chain.recentBlockhash();
+      const envelope = {
+        current,
+        owner: ownerKey,
+        limits,
+        feePayer: runtime.feePayer.publicKey,
+        recentBlockhash: blockhash,
+      };
+      // Already swapped on chain (a repeated call): only make sure the limits are the new key's.
+      const transaction = onChainAgent.equals(newAgent)
+        ? buildResume({ ...envelope, agent: newAgent })
+        : buildRotateAgent({ ...envelope, oldAgent: onChainAgent, newAgent });
+      const chain: LayerOutcome =
+        transaction === null
+          ? { status: 'unchanged' }
+          : {
+              status: 'done',
+              signature: await signSendConfirm(
+                runtime.chain,
+                transaction,
+                lastValidBlockHeight,
+                [runtime.feePayer],
+                ownerSigner,
+              ),
+            };
+
+      await switchAgentKeys(runtime, wallet.id, rotation);
+      await runtime.enclave.use((client) => client.retireAgentKey(wallet.id, rotation.oldAgent));
+      await updateOwnerAct(runtime.store.db, rotation.actId, {
+        status: 'done',
+        signature: chain.signature ?? null,
+      });
+      return {
+        walletId: wallet.id,
+        vault: wallet.vault,
+        oldAgentPublicKey: rotation.oldAgent,
+        agentPublicKey: rotation.newAgent,
+        chain,
+        retired: true,
+      };
+    }),
+  );
+}
+
+export async function rotateAgentKey(
+  runtime: Runtime,
+  params: RotateAgentKeyParams,
+): Promise<RotateAgentKeyResult> {
+  return executeRotateAgentKey(runtime, await validateRotateAgentKey(runtime, params));
+}

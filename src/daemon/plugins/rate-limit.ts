@@ -1,0 +1,175 @@
+/**
+ * Request rate limits, per token and per client IP, answered 429 RATE_LIMITED with Retry-After.
+ *
+ * Token buckets in memory: a bucket holds up to `max` requests and refills at `max` per `windowSeconds`,
+ * so a client may burst to `max` and then sustain `max` per window. In memory means per replica: with
+ * N replicas behind a load balancer each enforces its own share, so a client may reach up to N times
+ * the limit overall (set limits per replica accordingly, or enforce globally at the load balancer).
+ *
+ * - Requests with a bearer token draw from that token's bucket (keyed by the token's hash; the token
+ *   itself is never kept).
+ * - The IP bucket is drawn from by requests without a token and by every answer 401 (an unknown,
+ *   revoked or expired token), and requests with a token are refused while their IP's bucket is empty:
+ *   guessing tokens from one address is throttled, while authenticated traffic from a shared address
+ *   (agents behind one NAT, a benchmark on loopback) is limited per token only.
+ * - The client IP is Fastify's `request.ip`: the socket's address unless the app trusts a proxy
+ *   (`trustProxy`), in which case X-Forwarded-For is believed.
+ * - Exempt by default: GET /v1/health and GET /metrics (probes and scrapers must always get through).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { WaiaasError } from '../../core/errors.ts';
+import { hashToken } from '../../core/tokens.ts';
+import { bearerToken } from '../auth.ts';
+
+export interface RateLimit {
+  /** Requests allowed per window (also the burst size). */
+  readonly max: number;
+  readonly windowSeconds: number;
+}
+
+export interface RateLimitOptions {
+  /** Default 600 per 60 s; false disables. */
+  perToken?: RateLimit | false;
+  /** Default 1200 per 60 s; false disables. */
+  perIp?: RateLimit | false;
+  /** Paths (without query) never limited; default ['/v1/health', '/metrics']. */
+  exemptPaths?: readonly string[];
+  /** Clock in ms (tests). */
+  now?: () => number;
+  /** Most buckets kept per kind; when exceeded, idle (full) buckets are dropped first. Default 100,000. */
+  maxBuckets?: number;
+}
+
+export const defaultRateLimits = {
+  perToken: { max: 600, windowSeconds: 60 },
+  perIp: { max: 1200, windowSeconds: 60 },
+} as const satisfies Record<string, RateLimit>;
+
+interface Bucket {
+  tokens: number;
+  updatedMs: number;
+}
+
+/** A set of token buckets sharing one limit. */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly perMs: number;
+
+  constructor(
+    private readonly limit: RateLimit,
+    private readonly maxBuckets: number,
+  ) {
+    this.perMs = limit.max / (limit.windowSeconds * 1000);
+  }
+
+  private refreshed(key: string, nowMs: number): Bucket {
+    const bucket = this.buckets.get(key);
+    if (!bucket) return { tokens: this.limit.max, updatedMs: nowMs };
+    const elapsed = Math.max(0, nowMs - bucket.updatedMs);
+    return { tokens: Math.min(this.limit.max, bucket.tokens + elapsed * this.perMs), updatedMs: nowMs };
+  }
+
+  /** Seconds until one request is allowed again (at least 1). */
+  private retryAfter(bucket: Bucket): number {
+    return Math.max(1, Math.ceil((1 - bucket.tokens) / this.perMs / 1000));
+  }
+
+  /** Takes one request; undefined when allowed, else the seconds to wait. */
+  take(key: string, nowMs: number): number | undefined {
+    const bucket = this.refreshed(key, nowMs);
+    if (bucket.tokens < 1) {
+      this.store(key, bucket);
+      return this.retryAfter(bucket);
+    }
+    bucket.tokens -= 1;
+    this.store(key, bucket);
+    return undefined;
+  }
+
+  /** Like take, without using anything up. */
+  peek(key: string, nowMs: number): number | undefined {
+    const bucket = this.refreshed(key, nowMs);
+    return bucket.tokens < 1 ? this.retryAfter(bucket) : undefined;
+  }
+
+  /** Uses up one request after the fact (it was already answered); never refuses. */
+  charge(key: string, nowMs: number): void {
+    const bucket = this.refreshed(key, nowMs);
+    bucket.tokens = Math.max(-this.limit.max, bucket.tokens - 1);
+    this.store(key, bucket);
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private store(key: string, bucket: Bucket): void {
+    this.buckets.delete(key);
+    this.buckets.set(key, bucket);
+    if (this.buckets.size > this.maxBuckets) this.evict(bucket.updatedMs);
+  }
+
+  /** Drops buckets that have refilled (forgetting them changes nothing), then the least recently used. */
+  private evict(nowMs: number): void {
+    for (const [key, bucket] of this.buckets) {
+      if (this.buckets.size <= this.maxBuckets * 0.9) return;
+      if (bucket.tokens + (nowMs - bucket.updatedMs) * this.perMs >= this.limit.max) this.buckets.delete(key);
+    }
+    for (const key of this.buckets.keys()) {
+      if (this.buckets.size <= this.maxBuckets) return;
+      this.buckets.delete(key);
+    }
+  }
+}
+
+const rateLimited = (scope: 'token' | 'ip', retryAfterSeconds: number) =>
+  new WaiaasError('RATE_LIMITED', {
+    message: `Too many requests from this ${scope === 'token' ? 'token' : 'address'}; retry in ${retryAfterSeconds} s.`,
+    details: { scope, retryAfterSeconds },
+  });
+
+const pathOf = (request: FastifyRequest): string => {
+  const query = request.url.indexOf('?');
+  return query === -1 ? request.url : request.url.slice(0, query);
+};
+
+/**
+ * Installs the limits on the root app (call it directly, not through `app.register`, before the routes
+ * are registered): its onRequest hook runs before any route's authentication, so a limited client costs
+ * no database query.
+ */
+export function registerRateLimit(app: FastifyInstance, options: RateLimitOptions = {}): void {
+  const now = options.now ?? Date.now;
+  const maxBuckets = options.maxBuckets ?? 100_000;
+  const perToken = options.perToken ?? defaultRateLimits.perToken;
+  const perIp = options.perIp ?? defaultRateLimits.perIp;
+  const tokenBuckets = perToken === false ? undefined : new TokenBuckets(perToken, maxBuckets);
+  const ipBuckets = perIp === false ? undefined : new TokenBuckets(perIp, maxBuckets);
+  const exempt = new Set(options.exemptPaths ?? ['/v1/health', '/metrics']);
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (exempt.has(pathOf(request))) return;
+    const nowMs = now();
+    const token = bearerToken(request);
+    let refusal: WaiaasError | undefined;
+    if (token === undefined) {
+      const wait = ipBuckets?.take(request.ip, nowMs);
+      if (wait !== undefined) refusal = rateLimited('ip', wait);
+    } else {
+      const ipWait = ipBuckets?.peek(request.ip, nowMs);
+      const tokenWait = ipWait === undefined ? tokenBuckets?.take(hashToken(token), nowMs) : undefined;
+      if (ipWait !== undefined) refusal = rateLimited('ip', ipWait);
+      else if (tokenWait !== undefined) refusal = rateLimited('token', tokenWait);
+    }
+    if (refusal) {
+      reply.header('retry-after', String(refusal.details.retryAfterSeconds));
+      throw refusal;
+    }
+  });
+
+  if (ipBuckets) {
+    app.addHook('onResponse', async (request, reply) => {
+      if (reply.statusCode === 401 && bearerToken(request) !== undefined) ipBuckets.charge(request.ip, now());
+    });
+  }
+}

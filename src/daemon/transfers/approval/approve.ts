@@ -1,0 +1,127 @@
+/**
+ * The owner approves a pending transfer: after the second factor, the transfer is claimed (only while
+ * still pending and not expired), the owner signs its approval and the execution in one transaction,
+ * the fee payer pays, and it goes the way of every signed transaction (stored, sent, confirmed).
+ * The vault transaction on chain is checked to be exactly this transfer before the owner signs.
+ */
+import { PublicKey } from '@solana/web3.js';
+import { WaiaasError } from '../../../core/errors.ts';
+import { signWeb3Transaction } from '../../../keys/index.ts';
+import { buildOwnerApproveAndExecute, readPendingTransfer } from '../../../squads/index.ts';
+import type { Owner } from '../../../store/owners.ts';
+import { findTransfer, type TransferRecord, transitionTransfer } from '../../../store/transfers.ts';
+import { nowBig, type PipelineContext, reachedStep } from '../context.ts';
+import { driveSigned } from '../drive-signed.ts';
+import { ensureTokenAccount } from '../steps/ensure-token-account.ts';
+import { feePayerSign } from '../steps/fee-payer-sign.ts';
+import { persistSigned } from '../steps/persist-signed.ts';
+import { isHalt } from '../types.ts';
+import type { WalletContext } from '../wallet-context.ts';
+import { expireIfOverdue } from './expire.ts';
+import { notInState, ownedTransfer } from './owned.ts';
+
+async function executeApproved(
+  ctx: PipelineContext,
+  owner: Owner,
+  signer: Parameters<typeof signWeb3Transaction>[0],
+  record: TransferRecord,
+  wallet: WalletContext,
+): Promise<TransferRecord> {
+  try {
+    const transactionIndex = record.transactionIndex;
+    if (transactionIndex === null)
+      throw new WaiaasError('INTERNAL', { message: 'Approval without a proposal' });
+    const asset = await ctx.tokens.transferAsset(ctx.chain, record.asset);
+    if (asset !== 'SOL') await ensureTokenAccount(ctx, record.destination, asset);
+    const pending = await readPendingTransfer(ctx.chain.connection, wallet.multisig, transactionIndex);
+    if (pending.vaultTransaction === null || pending.proposal?.status !== 'Active') {
+      throw new WaiaasError('CONFLICT', {
+        message: 'The proposal is no longer open on chain',
+        details: { transferId: record.id, proposal: pending.proposal?.status ?? 'missing' },
+      });
+    }
+    const { blockhash, lastValidBlockHeight } = await ctx.chain.recentBlockhash();
+    const transaction = buildOwnerApproveAndExecute({
+      multisig: wallet.multisig,
+      owner: new PublicKey(owner.publicKey),
+      transactionIndex,
+      vaultTransaction: pending.vaultTransaction,
+      expected: { asset, amount: record.amount, destination: new PublicKey(record.destination) },
+      feePayer: ctx.feePayer.publicKey,
+      recentBlockhash: blockhash,
+    });
+    const built = {
+      transaction,
+      message: transaction.message.serialize(),
+      lastValidBlockHeight,
+      transactionIndex: undefined,
+    };
+    await reachedStep(ctx, 'built', record);
+    await signWeb3Transaction(signer, transaction);
+    const signature = feePayerSign(ctx, built);
+    await reachedStep(ctx, 'fee-payer-signed', record);
+    const persisted = await persistSigned(ctx, record, built, signature);
+    if (persisted.kind === 'moved') return (await findTransfer(ctx.store.db, record.id)) ?? record;
+    if (persisted.kind === 'duplicate')
+      throw new WaiaasError('INTERNAL', { message: 'Signature already stored' });
+    await reachedStep(ctx, 'persisted', persisted.record);
+    return await driveSigned(ctx, persisted.record, {
+      wire: persisted.wire,
+      fresh: true,
+      skipPreflight: false,
+      vault: wallet.vault,
+    });
+  } catch (error) {
+    if (isHalt(error)) throw error;
+    // Nothing was sent: the decision is the owner's again.
+    await transitionTransfer(
+      ctx.store.db,
+      record.id,
+      { from: ['signing'], claimedBy: ctx.replicaId },
+      { status: 'pending_approval', claimed_by: null, claimed_until: null, updated_at: nowBig(ctx) },
+    );
+    throw error;
+  }
+}
+
+export async function approveTransfer(
+  ctx: PipelineContext,
+  owner: Owner,
+  transferId: string,
+  unlock: string | undefined,
+): Promise<TransferRecord> {
+  const { record, wallet } = await ownedTransfer(ctx, owner, transferId);
+  const current = await expireIfOverdue(ctx, record);
+  if (current.status !== 'pending_approval') throw notInState(current, 'approved', 'pending_approval');
+  return ctx.runtime.ownerKeys.of(owner).withUnlock(unlock, async (signer) => {
+    const nowMs = nowBig(ctx);
+    const claimed = await transitionTransfer(
+      ctx.store.db,
+      record.id,
+      { from: ['pending_approval'], unexpiredAt: nowMs },
+      {
+        status: 'signing',
+        claimed_by: ctx.replicaId,
+        claimed_until: nowMs + BigInt(ctx.leaseMs),
+        updated_at: nowMs,
+      },
+    );
+    if (!claimed) {
+      const latest = (await findTransfer(ctx.store.db, record.id)) ?? current;
+      throw notInState(latest, 'approved', 'pending_approval');
+    }
+    const signing: TransferRecord = {
+      ...current,
+      status: 'signing',
+      claimedBy: ctx.replicaId,
+      claimedUntil: nowMs + BigInt(ctx.leaseMs),
+    };
+    const work = executeApproved(ctx, owner, signer, signing, wallet);
+    ctx.inFlight.set(record.id, work);
+    try {
+      return await work;
+    } finally {
+      ctx.inFlight.delete(record.id);
+    }
+  });
+}

@@ -1,0 +1,31 @@
+/** The owner cancels a delayed transfer before it is due; its reservation is released. */
+import type { Owner } from '../../../store/owners.ts';
+import { findTransfer, type TransferRecord, transitionTransfer } from '../../../store/transfers.ts';
+import { nowBig, type PipelineContext } from '../context.ts';
+import { notInState, ownedTransfer } from './owned.ts';
+
+export async function cancelTransfer(
+  ctx: PipelineContext,
+  owner: Owner,
+  transferId: string,
+): Promise<TransferRecord> {
+  const { record } = await ownedTransfer(ctx, owner, transferId);
+  const nowMs = nowBig(ctx);
+  const moved = await transitionTransfer(
+    ctx.store.db,
+    record.id,
+    { from: ['delayed'] },
+    {
+      status: 'cancelled',
+      counts_daily: 0n,
+      updated_at: nowMs,
+    },
+  );
+  if (!moved) {
+    const latest = (await findTransfer(ctx.store.db, record.id)) ?? record;
+    throw notInState(latest, 'cancelled', 'delayed');
+  }
+  const cancelled: TransferRecord = { ...record, status: 'cancelled', countsDaily: false, updatedAt: nowMs };
+  ctx.events.emit('transfer.cancelled', cancelled);
+  return cancelled;
+}

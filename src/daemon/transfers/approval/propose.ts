@@ -1,0 +1,84 @@
+/**
+ * The approval tier's first half: the agent puts the transfer on chain as a vault transaction with
+ * its proposal, and approves it (the enclave signs as creator and voter, L2 checking the vault
+ * message it parses itself). The transfer stays `received` until that lands, then waits for the
+ * owner as `pending_approval` until `approvalTimeoutSeconds` have passed.
+ */
+import type { PublicKey } from '@solana/web3.js';
+import { WaiaasError } from '../../../core/errors.ts';
+import { readMultisig } from '../../../squads/index.ts';
+import { findTransfer, type TransferRecord } from '../../../store/transfers.ts';
+import { type PipelineContext, reachedStep } from '../context.ts';
+import { driveSigned } from '../drive-signed.ts';
+import { buildProposal } from '../steps/build.ts';
+import { enclaveSign } from '../steps/enclave-sign.ts';
+import { ensureTokenAccount } from '../steps/ensure-token-account.ts';
+import { feePayerSign } from '../steps/fee-payer-sign.ts';
+import { persistSigned, type SignedTransaction } from '../steps/persist-signed.ts';
+import { type OnRetryable, settleUnsigned } from '../steps/settle-unsigned.ts';
+import { isHalt } from '../types.ts';
+import type { WalletContext } from '../wallet-context.ts';
+
+const MAX_PROPOSAL_ROUNDS = 3;
+
+async function signProposal(
+  ctx: PipelineContext,
+  record: TransferRecord,
+  wallet: WalletContext,
+  onRetryable: OnRetryable,
+): Promise<SignedTransaction | TransferRecord> {
+  try {
+    const agent: PublicKey | undefined = wallet.agent;
+    if (agent === undefined) {
+      throw new WaiaasError('CONFLICT', {
+        message: 'The wallet has no active agent key',
+        details: { walletId: wallet.id },
+      });
+    }
+    const asset = await ctx.tokens.transferAsset(ctx.chain, record.asset);
+    // The owner's execution needs the recipient's token account; made now, while nobody waits on it.
+    if (asset !== 'SOL') await ensureTokenAccount(ctx, record.destination, asset);
+    const { transactionIndex } = await readMultisig(ctx.chain.connection, wallet.multisig);
+    const built = await buildProposal(ctx, wallet, agent, record, asset, transactionIndex + 1n);
+    await reachedStep(ctx, 'built', record);
+    await enclaveSign(ctx, wallet.id, record.id, built);
+    await reachedStep(ctx, 'enclave-signed', record);
+    const signature = feePayerSign(ctx, built);
+    await reachedStep(ctx, 'fee-payer-signed', record);
+    const persisted = await persistSigned(ctx, record, built, signature);
+    if (persisted.kind === 'moved') return (await findTransfer(ctx.store.db, record.id)) ?? record;
+    if (persisted.kind === 'duplicate')
+      throw new WaiaasError('INTERNAL', { message: 'Signature already stored' });
+    await reachedStep(ctx, 'persisted', persisted.record);
+    return persisted;
+  } catch (error) {
+    if (isHalt(error)) throw error;
+    return settleUnsigned(ctx, record, error, onRetryable);
+  }
+}
+
+/** From `received` (nothing stored signed) to `pending_approval`, or to its end. */
+export function propose(
+  ctx: PipelineContext,
+  record: TransferRecord,
+  wallet: WalletContext,
+  onRetryable: OnRetryable,
+): Promise<TransferRecord> {
+  return ctx.proposals.run(wallet.id, async () => {
+    let current = record;
+    for (let round = 0; round < MAX_PROPOSAL_ROUNDS; round++) {
+      const signed = await signProposal(ctx, current, wallet, onRetryable);
+      if (!('wire' in signed)) return signed;
+      current = await driveSigned(ctx, signed.record, {
+        wire: signed.wire,
+        fresh: true,
+        skipPreflight: false,
+        vault: wallet.vault,
+        approvalTimeoutSeconds: wallet.policy.approvalTimeoutSeconds,
+      });
+      // Back at `received` with nothing stored: its blockhash expired unsent; propose again.
+      if (!(current.status === 'received' && current.signature === null)) return current;
+    }
+    return current;
+  });
+}

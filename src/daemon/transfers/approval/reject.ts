@@ -1,0 +1,81 @@
+/**
+ * The owner says no to a pending transfer. Stored first, so no approval can slip in after it. With the
+ * owner's second factor it is also voted down on chain: with two voters and threshold 2 one rejection
+ * closes the proposal for good. Without it the proposal stays open on chain, harmless: it cannot
+ * execute without the owner's own approval.
+ */
+import { PublicKey } from '@solana/web3.js';
+import { buildProposalReject } from '../../../squads/index.ts';
+import type { Owner } from '../../../store/owners.ts';
+import { findTransfer, type TransferRecord, transitionTransfer } from '../../../store/transfers.ts';
+import { signSendConfirm } from '../../wallets/send-signed.ts';
+import { nowBig, type PipelineContext } from '../context.ts';
+import { expireIfOverdue } from './expire.ts';
+import { notInState, ownedTransfer } from './owned.ts';
+
+export interface Rejection {
+  readonly record: TransferRecord;
+  /** The owner's rejection vote on chain, when the second factor was given. */
+  readonly signature: string | undefined;
+}
+
+async function markRejected(ctx: PipelineContext, record: TransferRecord): Promise<TransferRecord> {
+  const nowMs = nowBig(ctx);
+  const moved = await transitionTransfer(
+    ctx.store.db,
+    record.id,
+    { from: ['pending_approval'] },
+    {
+      status: 'rejected',
+      updated_at: nowMs,
+    },
+  );
+  if (!moved) {
+    const latest = (await findTransfer(ctx.store.db, record.id)) ?? record;
+    throw notInState(latest, 'rejected', 'pending_approval');
+  }
+  const rejected: TransferRecord = { ...record, status: 'rejected', updatedAt: nowMs };
+  ctx.events.emit('transfer.rejected', rejected);
+  return rejected;
+}
+
+export async function rejectTransfer(
+  ctx: PipelineContext,
+  owner: Owner,
+  transferId: string,
+  unlock: string | undefined,
+): Promise<Rejection> {
+  const { record, wallet } = await ownedTransfer(ctx, owner, transferId);
+  const current = await expireIfOverdue(ctx, record);
+  if (current.status !== 'pending_approval') throw notInState(current, 'rejected', 'pending_approval');
+  if (unlock === undefined) return { record: await markRejected(ctx, current), signature: undefined };
+
+  return ctx.runtime.ownerKeys.of(owner).withUnlock(unlock, async (signer) => {
+    const rejected = await markRejected(ctx, current);
+    if (current.transactionIndex === null) return { record: rejected, signature: undefined };
+    try {
+      const { blockhash, lastValidBlockHeight } = await ctx.chain.recentBlockhash();
+      const transaction = buildProposalReject({
+        multisig: wallet.multisig,
+        member: new PublicKey(owner.publicKey),
+        transactionIndex: current.transactionIndex,
+        feePayer: ctx.feePayer.publicKey,
+        recentBlockhash: blockhash,
+      });
+      const signature = await signSendConfirm(
+        ctx.chain,
+        transaction,
+        lastValidBlockHeight,
+        [ctx.runtime.feePayer],
+        signer,
+      );
+      return { record: rejected, signature };
+    } catch (error) {
+      ctx.logger.warn(
+        { err: error, transferId },
+        'the on-chain rejection vote failed; the transfer stays rejected',
+      );
+      return { record: rejected, signature: undefined };
+    }
+  });
+}

@@ -1,0 +1,47 @@
+/**
+ * How `waiaas mcp` finds its daemon and wallet: WAIAAS_URL (or --url), the agent session token in
+ * WAIAAS_SESSION_TOKEN (environment only: a token on the command line would show in `ps`), and the
+ * wallet the session is bound to in WAIAAS_WALLET_ID (or --wallet).
+ */
+import { parseArgs } from 'node:util';
+
+export const DEFAULT_DAEMON_URL = 'http://127.0.0.1:3100';
+
+export interface McpConfig {
+  readonly url: string;
+  readonly sessionToken: string;
+  readonly walletId: string;
+}
+
+export class McpConfigError extends Error {
+  override readonly name = 'McpConfigError';
+}
+
+export const mcpUsage = `Usage: waiaas mcp [--url URL] [--wallet WALLET_ID]
+
+Runs the WAIaaS MCP server on stdio for an agent. Configure it in your MCP client with:
+  WAIAAS_URL            the daemon's URL (default ${DEFAULT_DAEMON_URL}); or --url
+  WAIAAS_SESSION_TOKEN  the agent session token the owner issued (environment only)
+  WAIAAS_WALLET_ID      the wallet the session is bound to; or --wallet`;
+
+export function readMcpConfig(args: string[], env: NodeJS.ProcessEnv): McpConfig {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: { url: { type: 'string' }, wallet: { type: 'string' } },
+  });
+  const url = values.url ?? env.WAIAAS_URL ?? DEFAULT_DAEMON_URL;
+  if (!/^https?:\/\/[^\s]+$/.test(url))
+    throw new McpConfigError(`WAIAAS_URL must be an http(s) URL, got "${url}".`);
+  const sessionToken = env.WAIAAS_SESSION_TOKEN?.trim() ?? '';
+  if (sessionToken === '') {
+    throw new McpConfigError('Set WAIAAS_SESSION_TOKEN to the agent session token the owner issued.');
+  }
+  const walletId = (values.wallet ?? env.WAIAAS_WALLET_ID ?? '').trim();
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(walletId)) {
+    throw new McpConfigError(
+      'Set WAIAAS_WALLET_ID (or --wallet) to the id of the wallet the session is bound to.',
+    );
+  }
+  return { url, sessionToken, walletId };
+}

@@ -1,0 +1,18 @@
+/** The tools the MCP server offers, in the order clients list them. */
+import { getBalance, getBudget, getDepositAddress, getPolicy } from './read-wallet.ts';
+import { dryRunSend, send } from './send.ts';
+import type { Tool } from './tool.ts';
+import { getTransfer, listTransfers } from './transfers.ts';
+
+export const tools: readonly Tool[] = [
+  getBalance,
+  getPolicy,
+  getBudget,
+  send,
+  dryRunSend,
+  getTransfer,
+  listTransfers,
+  getDepositAddress,
+];
+
+export type { Tool, ToolResult } from './tool.ts';

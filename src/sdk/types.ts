@@ -1,0 +1,332 @@
+/**
+ * The API's shapes as the SDK hands them out: amounts as bigint base units (strings on the wire),
+ * everything else as the daemon sends it. Duplicated from the daemon on purpose: the SDK depends on
+ * the HTTP contract only, never on the daemon's code.
+ */
+
+/** "SOL" for native lamports, otherwise the base58 address of an SPL mint. */
+export type AssetId = string;
+
+export type Tier = 'instant' | 'notify' | 'delay' | 'approval';
+
+export type TransferStatus =
+  | 'received'
+  | 'rejected'
+  | 'delayed'
+  | 'pending_approval'
+  | 'signing'
+  | 'submitted'
+  | 'confirmed'
+  | 'failed'
+  | 'cancelled'
+  | 'expired';
+
+export type WalletStatus = 'creating' | 'active' | 'frozen' | 'failed';
+
+export interface AssetLimits {
+  /** The largest single transfer the agent may ask for at all; above it a request is refused. */
+  perTransaction: bigint;
+  /** The agent's autonomous budget per day (instant + notify + delay); also the on-chain spending limit. */
+  daily: bigint;
+  tiers: { instantMax: bigint; notifyMax: bigint; delayMax: bigint; delaySeconds: number };
+}
+
+export type RecipientRule = { mode: 'allowlist'; addresses: string[] } | { mode: 'any' };
+
+/** The owner's policy for one wallet (DESIGN.md §4). */
+export interface Policy {
+  version: number;
+  assets: Record<AssetId, AssetLimits>;
+  recipients: RecipientRule;
+  /** [start, end) in whole UTC hours, and UTC weekdays (0 = Sunday). */
+  hours: { utc: [number, number]; days: number[] };
+  rate: { maxPerHour: number };
+  approvalTimeoutSeconds: number;
+}
+
+export type OwnerSignerSpec =
+  | { kind: 'local'; passphrase: string }
+  | { kind: 'aws-kms'; region: string; keyId?: string; endpoint?: string; mfaSerial?: string };
+
+export interface CreatedOwner {
+  id: string;
+  /** Shown once: keep it. */
+  token: string;
+  publicKey: string;
+}
+
+export interface Wallet {
+  id: string;
+  name: string;
+  status: WalletStatus;
+  multisig: string;
+  /** The wallet address (Squads vault 0); deposit here. */
+  vault: string;
+  agentPublicKey?: string;
+  ownerPublicKey: string;
+  policy: Policy;
+  createdAt: string;
+  [field: string]: unknown;
+}
+
+export interface CreatedSession {
+  id: string;
+  /** Shown once: hand it to the agent. */
+  token: string;
+  expiresAt: string;
+}
+
+export interface TransferRequest {
+  /** The recipient's wallet address (for a token, its associated token account receives). */
+  to: string;
+  /** Base units: `sol("0.25")` or `parseUnits("1.5", 6)`. */
+  amount: bigint;
+  /** An SPL mint; omit for SOL. */
+  mint?: string;
+  memo?: string;
+  /** Reused for every retry of this call; generated when omitted. */
+  idempotencyKey?: string;
+}
+
+/** A transfer as the API shows it. */
+export interface Transfer {
+  id: string;
+  walletId: string;
+  status: TransferStatus;
+  tier: Tier;
+  /** "SOL" or the mint. */
+  asset: AssetId;
+  amount: bigint;
+  to: string;
+  memo?: string;
+  /** The transaction that moved (or tried to move) the funds. */
+  signature?: string;
+  /** Approval tier: the agent's proposal transaction. */
+  proposalSignature?: string;
+  /** Approval tier: the Squads transaction index. */
+  transactionIndex?: string;
+  /** Delay tier: when it will be signed (ISO). */
+  executeAfter?: string;
+  /** Approval tier: when it expires undecided (ISO). */
+  expiresAt?: string;
+  /** Why it was refused or failed. */
+  error?: { code: string; message: string };
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * The answer to a transfer request: `confirmed` (instant, notify), or waiting (`delayed`,
+ * `pending_approval`), or still on its way (`received`, `signing`, `submitted`).
+ */
+export interface TransferOutcome extends Transfer {
+  /** The idempotency key the SDK sent: send again with it to get this same transfer. */
+  idempotencyKey: string;
+}
+
+/** A rejected transfer; with the owner's second factor the proposal is also voted down on chain. */
+export interface RejectedTransfer extends Transfer {
+  rejectionSignature?: string;
+}
+
+/** What a transfer request would do, with nothing executed. */
+export interface DryRunResult {
+  /** Whether the request would be accepted. */
+  allowed: boolean;
+  tier?: Tier;
+  /** The refusal code when not allowed. */
+  code?: string;
+  layer?: string;
+  [field: string]: unknown;
+}
+
+export interface Balance {
+  walletId: string;
+  vault: string;
+  /** Lamports in the vault. */
+  sol: bigint;
+  /** Each token the policy names, with the vault's associated token account. */
+  tokens: { mint: string; account: string; amount: bigint; decimals: number | null; exists: boolean }[];
+}
+
+export interface LayerUsage {
+  spent: bigint;
+  /** What is left of the policy's daily amount; null when the policy names no such asset. */
+  remaining: bigint | null;
+}
+
+export interface AssetUsage {
+  /** "SOL" or the mint. */
+  asset: AssetId;
+  daily: bigint | null;
+  server: LayerUsage;
+  /** Null while the enclave cannot be asked. */
+  enclave: LayerUsage | null;
+  /** The on-chain spending limit; null when there is none (e.g. frozen). */
+  chain: {
+    address: string;
+    amount: bigint;
+    spent: bigint;
+    remaining: bigint;
+    lastReset: number;
+    periodStart: number;
+  } | null;
+}
+
+/** Spent and remaining per asset at each layer (server, enclave, chain). */
+export interface Usage {
+  walletId: string;
+  status: WalletStatus;
+  policyVersion: number;
+  /** The rolling daily window of the server and the enclave, in seconds. */
+  windowSeconds: number;
+  chainTime: number | null;
+  assets: AssetUsage[];
+  rate: { windowSeconds: number; enclaveTransfers: number | null };
+  enclave: { available: boolean; error?: { code: string; message: string } };
+}
+
+/** The owner-signed policy in force. */
+export interface WalletPolicy {
+  walletId: string;
+  status: WalletStatus;
+  version: number;
+  policy: Policy;
+  ownerPublicKey: string;
+  /** base64 Ed25519 signature of the owner over the policy bundle. */
+  signature: string;
+}
+
+/** How one layer took an owner act: done now, already so, or pending (repeat the same call). */
+export interface LayerOutcome {
+  status: 'done' | 'unchanged' | 'pending';
+  signature?: string;
+  error?: { code: string; message: string };
+}
+
+export interface PolicyChangeResult {
+  walletId: string;
+  policyVersion: number;
+  policy: Policy;
+  enclave: LayerOutcome;
+  chain: LayerOutcome;
+}
+
+export interface FreezeResult {
+  walletId: string;
+  status: 'frozen';
+  server: { changed: boolean; cancelledTransfers: string[]; inFlightTransfers: string[] };
+  enclave: LayerOutcome & { policyVersion: number };
+  chain: LayerOutcome;
+}
+
+export interface ResumeResult {
+  walletId: string;
+  status: 'active';
+  agentPublicKey: string;
+  policyVersion: number;
+  chain: LayerOutcome;
+  enclave: LayerOutcome;
+}
+
+export interface RotateAgentKeyResult {
+  walletId: string;
+  vault: string;
+  oldAgentPublicKey: string;
+  agentPublicKey: string;
+  chain: LayerOutcome;
+  retired: boolean;
+}
+
+export interface WithdrawRequest {
+  /** The owner's address receiving the funds. */
+  to: string;
+  /** Base units, or "all". */
+  amount: bigint | 'all';
+  /** A token's mint; omit for SOL. */
+  mint?: string;
+  /** Reused for every retry of this call; generated when omitted. */
+  idempotencyKey?: string;
+}
+
+export interface WithdrawResult {
+  walletId: string;
+  to: string;
+  asset: AssetId;
+  amount: bigint;
+  signature: string;
+  /** True when this answers a repeated call with the same idempotency key. */
+  repeated: boolean;
+}
+
+export interface Health {
+  status: 'ok' | 'degraded' | 'down';
+  version: string;
+  network: string;
+  uptimeSeconds: number;
+  db: { ok: boolean; latencyMs: number; engine: 'sqlite' | 'postgres'; error?: string };
+  chain: { ok: boolean; latencyMs: number; rpcUrl: string; slot?: string; version?: string; error?: string };
+  squads: { status: 'loaded' | 'missing' | 'unknown'; fix?: string };
+  [field: string]: unknown;
+}
+
+export interface Attestation {
+  /** COSE_Sign1 attestation document, base64. */
+  document: string;
+  statement: string;
+}
+
+export interface AuditEntry {
+  /** Position in the chain, from 1 (a decimal string). */
+  sequence: string;
+  /** ISO 8601 time of the act. */
+  at: string;
+  kind: string;
+  actor: { role: 'operator' | 'owner' | 'agent' | 'system' | 'anonymous'; id?: string };
+  ownerId: string | null;
+  walletId: string | null;
+  subject: string | null;
+  details: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  entries: number;
+  head: { sequence: number; hash: string };
+  firstBroken?: { sequence: number; reason: string };
+}
+
+export interface Webhook {
+  id: string;
+  url: string;
+  /** null: every event. */
+  events: string[] | null;
+  createdAt: string;
+}
+
+export interface CreatedWebhook extends Webhook {
+  /** The HMAC signing secret, when the daemon generated it: shown this once. */
+  secret?: string;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  eventId: string;
+  type: string;
+  walletId: string | null;
+  status: 'pending' | 'delivering' | 'delivered' | 'failed' | 'cancelled';
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+}
+
+/** One page of a list: `{items, nextCursor}` on the wire. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
