@@ -2,23 +2,25 @@
  * Enclave signing speed: a sign round trip over the Unix socket to the enclave process (which parses
  * the Solana message, runs L2 with its counters, journals the spend and signs), sequential and
  * pipelined on one connection, next to bare node:crypto Ed25519 signing and the enclave's own sign
- * path in-process, all measured in this run. Also the enclave's RSS with 1,000 agent keys.
+ * path in-process, all measured in this run. Also the enclave's RSS with 1,000 agent keys and right
+ * after it opened a keystore of the default (64 MiB argon2id) cost, next to a bare `node -e`.
  * DESIGN.md §9 target: round trip ≤ 3× a raw signature; enclave ≤ 64 MB RSS with 1,000 agent keys.
  *
- *   node --import tsx bench/enclave.ts
+ *   node --import tsx bench/enclave.ts            the enclave as the daemon runs it (bundled, plain node)
+ *   node --import tsx bench/enclave.ts --source   the enclave from source through tsx, for comparison
  */
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keypair, PublicKey, TransactionMessage, VersionedTransaction } from '@solana/web3.js';
 import * as multisig from '@sqds/multisig';
 import { type PolicyDocument, signPolicyBundle } from '../src/core/policy.ts';
 import type { EnclaveClient } from '../src/daemon/enclave-client.ts';
-import { EnclaveSupervisor } from '../src/daemon/enclave-supervisor.ts';
+import { EnclaveSupervisor, sourceEnclaveCommand } from '../src/daemon/enclave-supervisor.ts';
 import type { SealedAgentKey } from '../src/enclave/agent-keys.ts';
 import { AgentEnclave } from '../src/enclave/enclave.ts';
 import { openLocalVault, provisionLocalVault } from '../src/keys/vault/local-vault.ts';
@@ -28,6 +30,7 @@ const SEQUENTIAL = 5_000;
 const PIPELINED = 20_000;
 const IN_FLIGHT = 32;
 const KEYS_FOR_MEMORY = 1_000;
+const FROM_SOURCE = process.argv.includes('--source');
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
@@ -213,6 +216,38 @@ const rssMb = (pid: number) => {
   return line ? Number(line[1]) / 1024 : Number.NaN;
 };
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** RSS of a bare `node -e` that does nothing, in this run: the floor any Node process starts from. */
+const bareNodeRssMb = async (): Promise<number> => {
+  const child = spawn(
+    process.execPath,
+    ['-e', 'process.stdout.write("ready\\n"); setInterval(() => {}, 1000)'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  await sleep(500);
+  const rss = rssMb(child.pid!);
+  child.kill('SIGTERM');
+  return rss;
+};
+
+const enclaveSupervisor = (dir: string, name: string, keystorePath: string, passphrase: string) =>
+  new EnclaveSupervisor({
+    socketPath: join(dir, `${name}.sock`),
+    stateDir: join(dir, name),
+    vaultKeystore: keystorePath,
+    vaultPassphrase: passphrase,
+    // As the daemon runs it: with the development attestation provider loaded.
+    attestation: 'dev',
+    sealedKeys: async () => [],
+    requestTimeoutMs: 30_000,
+    ...(FROM_SOURCE ? { command: sourceEnclaveCommand() } : {}),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+
 const setUpWallet = async (
   client: Pick<EnclaveClient, 'createAgentKey' | 'setPolicy'> | AgentEnclave,
   walletId: string,
@@ -263,18 +298,13 @@ const main = async () => {
   );
 
   // The real thing: the enclave process behind its Unix socket, with its journal in a state dir.
-  const supervisor = new EnclaveSupervisor({
-    socketPath: join(dir, 'enclave.sock'),
-    stateDir: join(dir, 'state'),
-    vaultKeystore: keystorePath,
-    vaultPassphrase: passphrase,
-    attestation: 'none',
-    sealedKeys: async () => [],
-    requestTimeoutMs: 30_000,
-  });
+  const bareRss = await bareNodeRssMb();
+  const supervisor = enclaveSupervisor(dir, 'state', keystorePath, passphrase);
   await supervisor.start();
   const client = supervisor.client;
   const wallet = await setUpWallet(client, 'bench-socket');
+  await sleep(500);
+  const rssIdle = rssMb(supervisor.status().pid!);
   let amount = 1_000_000;
   rows.push(
     await measureSequential('socket round trip, sequential', SEQUENTIAL, () =>
@@ -296,12 +326,26 @@ const main = async () => {
   }
   const rssAfter = rssMb(pid);
   await supervisor.stop();
+
+  // The enclave right after it opened a keystore of the default cost (argon2id, 64 MiB, 3 passes).
+  const defaultKeystore = join(dir, 'default-cost.keystore');
+  await provisionLocalVault({ keystorePath: defaultKeystore, passphrase });
+  const opened = enclaveSupervisor(dir, 'default-cost', defaultKeystore, passphrase);
+  await opened.start();
+  const rssOpened = rssMb(opened.status().pid!);
+  await sleep(1_000);
+  const rssOpenedLater = rssMb(opened.status().pid!);
+  await opened.stop();
   local.close();
   await vault.close();
   await rm(dir, { recursive: true, force: true });
 
   const rawMicros = raw.p50! * 1000;
-  console.log(`enclave bench (node ${process.version}, ${new Date().toISOString()})`);
+  console.log(
+    `enclave bench (node ${process.version}, ${new Date().toISOString()}, enclave ${FROM_SOURCE ? 'from source via tsx' : 'bundled, plain node'}, load average ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')})`,
+  );
   console.log(
     'name'.padEnd(44),
     'p50 µs'.padStart(9),
@@ -326,7 +370,7 @@ const main = async () => {
     `pipelined throughput: ${(pipelined.perSecond / raw.perSecond).toFixed(2)} of raw signing, ${(pipelined.perSecond / barePipelined.perSecond).toFixed(2)} of the bare socket + sign (per request ${(1e6 / pipelined.perSecond).toFixed(1)} µs vs ${(1e6 / barePipelined.perSecond).toFixed(1)} µs bare, ${(1e6 / raw.perSecond).toFixed(1)} µs raw)`,
   );
   console.log(
-    `enclave RSS: ${rssBefore.toFixed(1)} MB with 1 wallet, ${rssAfter.toFixed(1)} MB with ${KEYS_FOR_MEMORY + 1} agent keys and policies`,
+    `enclave RSS (bare node -e: ${bareRss.toFixed(1)} MB): ${rssIdle.toFixed(1)} MB idle with 1 wallet, ${rssBefore.toFixed(1)} MB after ${SEQUENTIAL + PIPELINED} signatures, ${rssAfter.toFixed(1)} MB with ${KEYS_FOR_MEMORY + 1} agent keys and policies (target ≤ 64 MB); ${rssOpened.toFixed(1)} MB right after opening a default-cost keystore, ${rssOpenedLater.toFixed(1)} MB 1 s later`,
   );
 };
 

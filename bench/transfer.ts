@@ -25,6 +25,7 @@ import { loadConfig } from '../src/daemon/config.ts';
 import { createLogger } from '../src/daemon/logger.ts';
 import { type Runtime, startRuntime } from '../src/daemon/runtime/runtime.ts';
 import { buildDaemonApp } from '../src/daemon/server.ts';
+import { transfersOf } from '../src/daemon/transfers/index.ts';
 import { privateKeyFromSeed, signEd25519 } from '../src/keys/ed25519.ts';
 import { buildAgentTransfer } from '../src/squads/index.ts';
 import { findOwnerById, insertOperatorToken, openStore } from '../src/store/index.ts';
@@ -276,13 +277,54 @@ function httpPost(agent: Agent, base: URL, path: string, token: string, body: st
   });
 }
 
+const STEP_SAMPLES = 200;
+
+/** Median time from each point of the pipeline to the next, over sequential transfers (a fault hook that only looks). */
+async function timeSteps(runtime: Runtime, one: () => Promise<boolean>): Promise<string> {
+  const service = transfersOf(runtime);
+  const times = new Map<string, number[]>();
+  const note = (step: string, ms: number) => {
+    const list = times.get(step) ?? [];
+    list.push(ms);
+    times.set(step, list);
+  };
+  let mark = 0;
+  service.setFaults((step) => {
+    const now = performance.now();
+    note(step, now - mark);
+    mark = now;
+  });
+  for (let index = 0; index < STEP_SAMPLES; index++) {
+    mark = performance.now();
+    await one();
+    note('answered', performance.now() - mark);
+  }
+  service.setFaults(undefined);
+  return [...times]
+    .map(
+      ([step, list]) =>
+        `${step} ${percentile(
+          list.sort((a, b) => a - b),
+          0.5,
+        ).toFixed(2)}`,
+    )
+    .join(' · ');
+}
+
 const failureReasons = new Map<string, number>();
 const noteFailure = (reason: string) => failureReasons.set(reason, (failureReasons.get(reason) ?? 0) + 1);
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'waiaas-bench-transfer-'));
   const localnet = await spawnLocalnet(0, { ...process.env, WAIAAS_DATA_DIR: join(dataDir, 'chain') });
-  const config = loadConfig({ WAIAAS_DATA_DIR: dataDir, WAIAAS_PORT: '0', WAIAAS_RPC_URL: localnet.rpcUrl });
+  // The per-token request limit (600/min by default) is a separate policy; it would cap these clients.
+  const config = loadConfig({
+    WAIAAS_DATA_DIR: dataDir,
+    WAIAAS_PORT: '0',
+    WAIAAS_RPC_URL: localnet.rpcUrl,
+    WAIAAS_RATE_LIMIT_PER_TOKEN: '0',
+    WAIAAS_RATE_LIMIT_PER_IP: '0',
+  });
   const store = await openStore({ sqlitePath: config.sqlitePath });
   const runtime = await startRuntime({
     config: { ...config, network: 'localnet' },
@@ -318,6 +360,7 @@ async function main() {
     const rows: Row[] = [];
     rows.push(...(await bareParts(runtime, wallets[31]!, recipient)));
     rows.push(await phase('pipeline (inject): 1 agent', 1, () => transfer(wallets[0]!), SEQUENTIAL));
+    const stepTimes = await timeSteps(runtime, () => transfer(wallets[0]!));
     rows.push(
       await phase('pipeline (inject): 8 agents, 8 wallets', 8, (client) => transfer(wallets[client]!)),
     );
@@ -339,6 +382,11 @@ async function main() {
 
     print(rows);
     if (failureReasons.size > 0) console.log('failures:', Object.fromEntries(failureReasons));
+    console.log('');
+    console.log(
+      `where one agent's transfer spends its time (median of ${STEP_SAMPLES}, ms from the previous point):`,
+    );
+    console.log(`  ${stepTimes}`);
     const rate = (name: string) => {
       const row = rows.find((candidate) => candidate.name === name)!;
       return row.count / row.seconds;

@@ -36,6 +36,17 @@ const dbUrl = z
     'expected a postgres://user@host:port/database URL (leave unset for SQLite in the data directory)',
   );
 
+const monitorCount = z.coerce
+  .number({ error: 'expected a number of events (0 turns the rule off)' })
+  .int('expected a whole number of events')
+  .min(0, 'expected a number of events (0 turns the rule off)');
+
+const monitorSeconds = z.coerce
+  .number({ error: 'expected a window in seconds' })
+  .int('expected a whole number of seconds')
+  .min(1, 'expected a window of at least 1 second')
+  .max(7 * 86_400, 'expected a window of at most 7 days');
+
 const keySchemas = {
   port: port.default(3100),
   host: z.string().trim().min(1, 'expected a host name or IP address').default('127.0.0.1'),
@@ -56,6 +67,23 @@ const keySchemas = {
     .int('expected a whole number of requests per minute')
     .min(0, 'expected requests per minute (0 turns the limit off)')
     .default(1200),
+  monitor_poll_ms: z.coerce
+    .number({ error: 'expected milliseconds between monitor passes' })
+    .int('expected whole milliseconds')
+    .min(50, 'expected at least 50 ms between monitor passes')
+    .default(500),
+  monitor_refusals: monitorCount.default(10),
+  monitor_refusals_seconds: monitorSeconds.default(300),
+  monitor_velocity_percent: z.coerce
+    .number({ error: 'expected a percentage of the daily budget (0 turns the rule off)' })
+    .min(0, 'expected a percentage of the daily budget (0 turns the rule off)')
+    .max(100, 'expected a percentage of at most 100')
+    .default(50),
+  monitor_velocity_seconds: monitorSeconds.default(600),
+  monitor_outside_hours: monitorCount.default(3),
+  monitor_outside_hours_seconds: monitorSeconds.default(3600),
+  monitor_enclave_restarts: monitorCount.default(3),
+  monitor_enclave_restarts_seconds: monitorSeconds.default(600),
 } as const;
 
 type ConfigKey = keyof typeof keySchemas;
@@ -78,8 +106,28 @@ export interface Config {
   /** Requests per minute per token and per IP; 0 means no limit. */
   readonly rateLimitPerToken: number;
   readonly rateLimitPerIp: number;
+  /** Rules that freeze a misbehaving wallet on the server (src/daemon/monitor); a count of 0 turns one off. */
+  readonly monitor: MonitorConfig;
   readonly configFile: string;
   readonly sqlitePath: string;
+}
+
+/** A rule fires at `count` events within `seconds`. */
+export interface MonitorRuleConfig {
+  readonly count: number;
+  readonly seconds: number;
+}
+
+export interface MonitorConfig {
+  readonly pollMs: number;
+  /** Policy refusals of one wallet's transfers. */
+  readonly refusals: MonitorRuleConfig;
+  /** More than `percent` of an asset's daily budget reserved within `seconds` (percent 0: off). */
+  readonly velocity: { readonly percent: number; readonly seconds: number };
+  /** Transfers refused as outside the policy's hours. */
+  readonly outsideHours: MonitorRuleConfig;
+  /** Restarts of the agent enclave (every wallet it serves is frozen). */
+  readonly enclaveRestarts: MonitorRuleConfig;
 }
 
 export class ConfigError extends Error {
@@ -171,6 +219,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     masterToken: values.master_token as string | undefined,
     rateLimitPerToken: values.rate_limit_per_token as number,
     rateLimitPerIp: values.rate_limit_per_ip as number,
+    monitor: {
+      pollMs: values.monitor_poll_ms as number,
+      refusals: {
+        count: values.monitor_refusals as number,
+        seconds: values.monitor_refusals_seconds as number,
+      },
+      velocity: {
+        percent: values.monitor_velocity_percent as number,
+        seconds: values.monitor_velocity_seconds as number,
+      },
+      outsideHours: {
+        count: values.monitor_outside_hours as number,
+        seconds: values.monitor_outside_hours_seconds as number,
+      },
+      enclaveRestarts: {
+        count: values.monitor_enclave_restarts as number,
+        seconds: values.monitor_enclave_restarts_seconds as number,
+      },
+    },
   };
 }
 
@@ -202,4 +269,14 @@ export const defaultConfigToml = `# WAIaaS configuration. Every key can be overr
 # log_level = "info"
 # rate_limit_per_token = 600     # requests per minute per token; 0 = off
 # rate_limit_per_ip = 1200       # requests per minute per IP without a valid token; 0 = off
+# The monitor freezes a wallet on the server (the owner decides the rest) when, within the window:
+# monitor_refusals = 10                   # policy refusals of its transfers; 0 = off
+# monitor_refusals_seconds = 300
+# monitor_velocity_percent = 50           # % of an asset's daily budget reserved; 0 = off
+# monitor_velocity_seconds = 600
+# monitor_outside_hours = 3               # transfers refused as outside the policy's hours; 0 = off
+# monitor_outside_hours_seconds = 3600
+# monitor_enclave_restarts = 3            # enclave restarts (freezes every wallet); 0 = off
+# monitor_enclave_restarts_seconds = 600
+# monitor_poll_ms = 500
 `;

@@ -8,10 +8,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isWaiaasError, WaiaasError } from '../core/errors.ts';
 import type { PolicyBundle } from '../core/policy.ts';
 import type { SealedAgentKey } from '../enclave/agent-keys.ts';
+import { defaultBundleCacheDir, ensureEnclaveBundle } from '../enclave/process-bundle.ts';
 import { EnclaveClient } from './enclave-client.ts';
 
 export type EnclaveState = 'starting' | 'up' | 'down' | 'stopped';
@@ -34,10 +36,13 @@ export interface EnclaveSupervisorOptions {
   readonly vaultKeystore?: string;
   readonly attestation?: 'dev' | 'nitro' | 'none';
   /**
-   * The command that runs `waiaas enclave`, before its arguments. Default: node with tsx on
-   * src/cli/commands/enclave-entry.ts (the same as `node bin/waiaas.mjs enclave` once main.ts has it).
+   * The command that runs `waiaas enclave`, before its arguments. Default: plain node on the enclave
+   * bundle (src/enclave/process-bundle.ts), checked or rebuilt before every start; node with tsx on
+   * src/cli/commands/enclave-entry.ts when no bundle can be made (the reason is logged).
    */
   readonly command?: readonly string[];
+  /** Where the enclave bundle is cached: default a private directory under the OS tmp dir. */
+  readonly bundleCacheDir?: string;
   /** Sealed agent keys to load after every start. */
   readonly sealedKeys: () => Promise<readonly SealedAgentKey[]>;
   readonly sealedStates?: () => Promise<readonly { walletId: string; sealed: string }[]>;
@@ -52,7 +57,24 @@ export interface EnclaveSupervisorOptions {
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const entry = fileURLToPath(new URL('../cli/commands/enclave-entry.ts', import.meta.url));
-export const defaultEnclaveCommand = (): string[] => [process.execPath, '--import', 'tsx', entry];
+/** The enclave from source, through tsx: the fallback when no bundle can be built. */
+export const sourceEnclaveCommand = (): string[] => [process.execPath, '--import', 'tsx', entry];
+
+/**
+ * V8 flags for the enclave process. Its live heap is a few MB even with thousands of keys, but under a
+ * stream of requests V8 grows the young generation to 3 × 16 MB of mostly garbage; 1 MB semi-spaces
+ * keep that small at the price of more (cheap: little survives) scavenges.
+ */
+export const ENCLAVE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+
+/**
+ * The command for the bundled enclave: plain node on a bundle checked against the sources now (built
+ * again when they changed or the cached file does not check out).
+ */
+export const bundledEnclaveCommand = async (cacheDir: string): Promise<string[]> => {
+  const bundle = await ensureEnclaveBundle({ cacheDir });
+  return [process.execPath, ...ENCLAVE_NODE_FLAGS, bundle.path];
+};
 
 export class EnclaveSupervisor extends EventEmitter {
   readonly client: EnclaveClient;
@@ -67,6 +89,8 @@ export class EnclaveSupervisor extends EventEmitter {
   #lastError: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopping = false;
+  /** Counts spawns, so a command prepared for an abandoned spawn is dropped. */
+  #generation = 0;
 
   constructor(options: EnclaveSupervisorOptions) {
     super();
@@ -133,8 +157,46 @@ export class EnclaveSupervisor extends EventEmitter {
   }
 
   #spawn(): void {
+    this.#setState('starting');
+    this.#startedAt = Date.now();
+    const generation = ++this.#generation;
+    this.#command().then(
+      (command) => {
+        if (!this.#stopping && generation === this.#generation) this.#launch(command);
+      },
+      (error: unknown) => {
+        if (this.#stopping || generation !== this.#generation) return;
+        this.#lastError = `cannot prepare the enclave command: ${error instanceof Error ? error.message : String(error)}`;
+        this.#options.log?.(`enclave: ${this.#lastError}`);
+        this.#setState('down');
+        this.#scheduleRestart();
+      },
+    );
+  }
+
+  /** The bundle when it can be had (the cache dir falls back to the state dir when unsafe), else tsx. */
+  async #command(): Promise<readonly string[]> {
     const options = this.#options;
-    const command = options.command ?? defaultEnclaveCommand();
+    if (options.command) return options.command;
+    const reasons: string[] = [];
+    for (const cacheDir of [
+      options.bundleCacheDir ?? defaultBundleCacheDir(),
+      join(options.stateDir, 'code-cache'),
+    ]) {
+      try {
+        return await bundledEnclaveCommand(cacheDir);
+      } catch (error) {
+        reasons.push(
+          isWaiaasError(error) ? error.message : error instanceof Error ? error.message : String(error),
+        );
+      }
+    }
+    options.log?.(`enclave: running from source with tsx: ${reasons.join('; ')}`);
+    return sourceEnclaveCommand();
+  }
+
+  #launch(command: readonly string[]): void {
+    const options = this.#options;
     const args = [
       ...command.slice(1),
       '--socket',
@@ -146,8 +208,6 @@ export class EnclaveSupervisor extends EventEmitter {
       options.attestation ?? 'dev',
       ...(options.vaultKeystore ? ['--vault-keystore', options.vaultKeystore] : []),
     ];
-    this.#setState('starting');
-    this.#startedAt = Date.now();
     const child = spawn(command[0]!, args, { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
     this.#child = child;
     child.stdin?.end(`${options.vaultPassphrase}\n`);
@@ -236,11 +296,16 @@ export class EnclaveSupervisor extends EventEmitter {
       return;
     }
     this.#setState('down');
+    this.#options.log?.(`enclave: exited (${signal ?? code})`);
+    this.#scheduleRestart();
+  }
+
+  #scheduleRestart(): void {
     const backoff = this.#options.backoff ?? {};
     if (Date.now() - this.#startedAt > (backoff.resetAfterMs ?? 30_000)) this.#failures = 0;
     const delay = Math.min(backoff.maxMs ?? 5_000, (backoff.initialMs ?? 100) * 2 ** this.#failures);
     this.#failures++;
-    this.#options.log?.(`enclave: exited (${signal ?? code}); restarting in ${delay} ms`);
+    this.#options.log?.(`enclave: restarting in ${delay} ms`);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.#stopping) return;

@@ -5,8 +5,11 @@ import { findActiveOperatorTokenByHash, type Store } from '../store/index.ts';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { monitorOf, transferWatchPlugin } from './monitor/index.ts';
+import { commonProblems } from './plugins/common-problems.ts';
 import { attestationRoutes } from './routes/attestation.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { dryRunRoutes } from './routes/dry-run.ts';
 import { ownerActRoutes } from './routes/owner-acts.ts';
 import { ownerRoutes } from './routes/owners.ts';
 import { sessionRoutes } from './routes/sessions.ts';
@@ -52,6 +55,8 @@ export function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance> {
       perIp: config.rateLimitPerIp > 0 ? { max: config.rateLimitPerIp, windowSeconds: 60 } : false,
     },
     routes: [
+      // First: it declares the shared failure modes (429, 401/403, 400/413/415) of the routes after it.
+      commonProblems(),
       attestationRoutes(runtime),
       auditRoutes(runtime),
       webhookRoutes(runtime),
@@ -61,6 +66,8 @@ export function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance> {
       ownerActRoutes(runtime),
       walletStatusRoutes(runtime),
       transferRoutes(runtime),
+      dryRunRoutes(runtime),
+      transferWatchPlugin({ store, onAccepted: (walletId) => monitorOf(runtime).touch(walletId) }),
     ],
   });
 }
@@ -75,6 +82,8 @@ export async function startDaemon({ config, store, rpcUrl, logger }: StartDaemon
     await runtime.close();
     throw error;
   }
+  const monitor = monitorOf(runtime);
+  monitor.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -83,6 +92,7 @@ export async function startDaemon({ config, store, rpcUrl, logger }: StartDaemon
     runtime,
     url: `http://${host}:${port}`,
     async close() {
+      await monitor.stop();
       await app.close();
       await runtime.close();
     },

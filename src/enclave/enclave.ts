@@ -6,7 +6,7 @@
  * `sign` is synchronous from inspection to signature, so two requests can never both pass a check
  * that only one of them fits (no await between reading and bumping a counter).
  */
-import { createHash, sign as ed25519Sign } from 'node:crypto';
+import { sign as ed25519Sign, hash } from 'node:crypto';
 import { isAddress } from '../core/address.ts';
 import { WaiaasError } from '../core/errors.ts';
 import {
@@ -124,7 +124,7 @@ export class AgentEnclave {
         continue;
       }
       const wallet = this.#bind(binding);
-      if (wallet.retired.has(key.publicKeyBase58)) {
+      if (wallet.isRetired(key.publicKeyBase58)) {
         result.failed.push({ ...label, code: 'AGENT_KEY_RETIRED' });
         continue;
       }
@@ -147,7 +147,7 @@ export class AgentEnclave {
     const wallet = this.#wallets.get(walletId);
     if (wallet === undefined)
       throw enclaveRefused('UNKNOWN_WALLET', 'no agent key for this wallet', { walletId });
-    if (wallet.retired.has(publicKey)) return { walletId, publicKey, unchanged: true };
+    if (wallet.isRetired(publicKey)) return { walletId, publicKey, unchanged: true };
     this.#store.append([{ t: 'retire', w: walletId, key: publicKey }]);
     wallet.retireKey(publicKey);
     this.#maybeCompact();
@@ -219,7 +219,7 @@ export class AgentEnclave {
       });
     }
     this.#store.append([{ t: 'policy', w: walletId, bundle: check.bundle }]);
-    wallet.setPolicy({ bundle: check.bundle, policy: check.policy, hash: check.hash });
+    wallet.setPolicy({ bundleJson: JSON.stringify(check.bundle), policy: check.policy, hash: check.hash });
     this.#maybeCompact();
     return { walletId, version: check.policy.version, hash: check.hash, unchanged: false };
   }
@@ -242,7 +242,7 @@ export class AgentEnclave {
 
     const key = wallet.keys[inspection.signerIndex]!;
     const nowMs = this.#now();
-    const messageHash = createHash('sha256').update(message).digest('base64');
+    const messageHash = hash('sha256', message, 'base64');
     const signed = (tier: Tier | undefined, repeated: boolean): SignResult => ({
       signature: new Uint8Array(ed25519Sign(null, message, key.privateKey)),
       publicKey: key.publicKeyBase58,
@@ -329,7 +329,7 @@ export class AgentEnclave {
           destination,
         },
       ]);
-      wallet.delays.set(requestId, entry);
+      wallet.addDelay(requestId, entry);
     } else if (
       entry.asset !== transfer.asset ||
       entry.amount !== transfer.amount ||
@@ -360,7 +360,11 @@ export class AgentEnclave {
             wallet.binding.ownerPublicKey,
           );
           if (check.ok && (!wallet.active || check.policy.version > wallet.active.policy.version)) {
-            wallet.setPolicy({ bundle: check.bundle, policy: check.policy, hash: check.hash });
+            wallet.setPolicy({
+              bundleJson: JSON.stringify(check.bundle),
+              policy: check.policy,
+              hash: check.hash,
+            });
           }
           break;
         }
@@ -382,7 +386,7 @@ export class AgentEnclave {
           break;
         case 'delay':
           if (!wallet.delays.has(record.id)) {
-            wallet.delays.set(record.id, {
+            wallet.addDelay(record.id, {
               firstSeenMs: record.firstSeenMs,
               asset: record.asset,
               amount: BigInt(record.amount),
@@ -397,8 +401,9 @@ export class AgentEnclave {
   #snapshot(wallet: WalletState, nowSeconds: number): StateRecord[] {
     const w = wallet.binding.walletId;
     const records: StateRecord[] = [];
-    if (wallet.active) records.push({ t: 'policy', w, bundle: wallet.active.bundle });
-    for (const key of wallet.retired) records.push({ t: 'retire', w, key });
+    if (wallet.active)
+      records.push({ t: 'policy', w, bundle: JSON.parse(wallet.active.bundleJson) as PolicyBundle });
+    for (const key of wallet.retiredKeys()) records.push({ t: 'retire', w, key });
     for (const { asset, buckets } of wallet.spendBuckets(nowSeconds)) {
       for (const [at, amount] of buckets)
         records.push({ t: 'spend', w, asset, at, amount: amount.toString() });
@@ -541,6 +546,19 @@ export class AgentEnclave {
       spent[asset] = wallet.spentInWindow(asset, nowSeconds).toString();
     }
     return { spent, transfersInLastHour: wallet.transfersInRateWindow(nowSeconds) };
+  }
+
+  /**
+   * Group commit for the server: journal records of the signatures made until `releaseJournal()` go
+   * out in one write then, and the server sends none of those signatures before it returns.
+   */
+  holdJournal(): void {
+    this.#store.hold();
+  }
+
+  /** Writes what `holdJournal()` queued; throws when the write fails (then no held signature may leave). */
+  releaseJournal(): void {
+    this.#store.release();
   }
 
   close(): void {

@@ -220,7 +220,7 @@ const inspectSpendingLimitUse = (
     asset,
     amount: decoded.amount,
     destination,
-    recipient: bs58.encode(destination),
+    recipient: scope.addressText(destination),
   };
 };
 

@@ -142,21 +142,21 @@ export interface SignRequest {
 }
 
 export const encodeSignRequestFrame = (id: number, request: SignRequest): Buffer => {
-  const walletId = Buffer.from(request.walletId, 'utf8');
-  const requestId = Buffer.from(request.requestId, 'utf8');
-  if (walletId.length > 255 || requestId.length > 255)
+  const walletIdLength = Buffer.byteLength(request.walletId, 'utf8');
+  const requestIdLength = Buffer.byteLength(request.requestId, 'utf8');
+  if (walletIdLength > 255 || requestIdLength > 255)
     throw new RangeError('wallet or request id longer than 255 bytes');
-  const payloadLength = 2 + walletId.length + requestId.length + request.message.length;
+  const payloadLength = 2 + walletIdLength + requestIdLength + request.message.length;
   const frame = Buffer.allocUnsafe(LENGTH_BYTES + HEADER_BYTES + payloadLength);
   frame.writeUInt32BE(HEADER_BYTES + payloadLength, 0);
   frame[4] = PROTOCOL_VERSION;
   frame[5] = Op.SIGN;
   frame.writeUInt32BE(id >>> 0, 6);
   let offset = LENGTH_BYTES + HEADER_BYTES;
-  frame[offset++] = walletId.length;
-  offset += walletId.copy(frame, offset);
-  frame[offset++] = requestId.length;
-  offset += requestId.copy(frame, offset);
+  frame[offset++] = walletIdLength;
+  offset += frame.write(request.walletId, offset, 'utf8');
+  frame[offset++] = requestIdLength;
+  offset += frame.write(request.requestId, offset, 'utf8');
   frame.set(request.message, offset);
   return frame;
 };
@@ -258,13 +258,15 @@ const base58Of = (bytes: Buffer): string => {
   return text;
 };
 
+/** The action list of every bit pattern, worked out once. */
+const ACTIONS_OF_BITS: readonly (readonly SquadsAction[])[] = Array.from({ length: 16 }, (_, bits) =>
+  (Object.keys(ACTION_BITS) as SquadsAction[]).filter((action) => (bits & ACTION_BITS[action]) !== 0),
+);
+
 export const decodeSignResponse = (payload: Buffer): DecodedSignResponse => {
   if (payload.length < 99) throw new RangeError('sign response too short');
   const flags = payload[97]!;
-  const actionBits = payload[98]!;
-  const actions = (Object.keys(ACTION_BITS) as SquadsAction[]).filter(
-    (action) => (actionBits & ACTION_BITS[action]) !== 0,
-  );
+  const actions = [...(ACTIONS_OF_BITS[payload[98]! & 0x0f] ?? [])];
   let transfer: DecodedSignResponse['transfer'];
   if ((flags & 2) !== 0) {
     let offset = 99;

@@ -191,22 +191,48 @@ export const serveConnection = (
   });
   connection.on('data', (chunk: Buffer) => {
     const ready: Buffer[] = [];
-    for (const event of decoder.push(chunk)) {
-      if ('fatal' in event) {
-        options.log?.(`enclave: closing a connection: ${event.fatal}`);
-        ready.push(encodeErrorFrame(0, protocolError(event.fatal)));
-        send(ready.length === 1 ? ready[0]! : Buffer.concat(ready));
-        open = false;
-        connection.end();
-        return;
+    const ids: number[] = [];
+    let fatal: string | undefined;
+    // Group commit: the journal records of every signature made for this read go out in one write,
+    // before any of the answers does.
+    enclave.holdJournal();
+    try {
+      for (const event of decoder.push(chunk)) {
+        if ('fatal' in event) {
+          fatal = event.fatal;
+          break;
+        }
+        const answer = answerFrame(enclave, event.frame);
+        if (answer instanceof Promise) {
+          answer.then(send, () => undefined);
+        } else {
+          ready.push(answer);
+          ids.push(event.frame.id);
+        }
       }
-      const answer = answerFrame(enclave, event.frame);
-      if (answer instanceof Promise) answer.then(send, () => undefined);
-      else ready.push(answer);
+    } finally {
+      try {
+        enclave.releaseJournal();
+      } catch {
+        // Nothing made in this read may leave: its spends might not be on disk.
+        options.log?.('enclave: journal write failed; refusing the answers of one read');
+        for (let index = 0; index < ready.length; index++)
+          ready[index] = encodeErrorFrame(ids[index]!, JOURNAL_FAILED);
+      }
+    }
+    if (fatal !== undefined) {
+      options.log?.(`enclave: closing a connection: ${fatal}`);
+      ready.push(encodeErrorFrame(0, protocolError(fatal)));
     }
     if (ready.length > 0) send(ready.length === 1 ? ready[0]! : Buffer.concat(ready));
+    if (fatal !== undefined) {
+      open = false;
+      connection.end();
+    }
   });
 };
+
+const JOURNAL_FAILED: WireError = { code: 'INTERNAL', message: 'Internal error in the enclave' };
 
 const openSockets = new WeakMap<Server, Set<Socket>>();
 

@@ -18,6 +18,11 @@
  * A frame that fails authentication or parsing stops the start-up; a truncated last frame (killed
  * mid-write) is ignored. Writes reach the page cache (no fsync): they survive the process dying, not
  * the machine losing power.
+ *
+ * Group commit: while the server answers the requests of one read (`hold()` … `release()`), appends
+ * collect in memory and go out in one write at `release()`, before any of those answers is sent; so a
+ * signature still never leaves before its record is in the journal. A plain record on its own (the
+ * signing path) is encoded into a buffer kept for the purpose, with no allocation but its JSON.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
@@ -59,8 +64,15 @@ export type StateRecord =
 
 export interface StateStore {
   load(): StateRecord[];
-  /** Returns once the records would survive this process being killed. */
+  /**
+   * Returns once the records would survive this process being killed, or, while held, once they are
+   * queued for the write that `release()` makes.
+   */
   append(records: readonly StateRecord[]): void;
+  /** Queues appends until `release()` (nested holds count). */
+  hold(): void;
+  /** Writes what was queued since the first `hold()`; throws when that write fails. */
+  release(): void;
   /** Replaces everything with a compact equivalent. */
   rewrite(records: readonly StateRecord[]): void;
   readonly recordsSinceRewrite: number;
@@ -78,6 +90,8 @@ export class MemoryStateStore implements StateStore {
     this.records.push(...records);
     this.recordsSinceRewrite += records.length;
   }
+  hold(): void {}
+  release(): void {}
   rewrite(records: readonly StateRecord[]): void {
     this.records = [...records];
     this.recordsSinceRewrite = 0;
@@ -94,6 +108,15 @@ const FRAME_SEALED = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+const FRAME_HEADER_BYTES = 5;
+/** Room for the signing path's records; bigger appends allocate. */
+const SCRATCH_BYTES = 4096;
+
+/** writeSync may write less than asked (a full disk, a signal); the rest follows or it throws. */
+const writeAll = (fd: number, bytes: Buffer, length = bytes.length) => {
+  let offset = 0;
+  while (offset < length) offset += writeSync(fd, bytes, offset, length - offset);
+};
 
 const corrupt = (reason: string) =>
   new WaiaasError('VAULT_CORRUPT', { details: { reason, file: JOURNAL_FILE } });
@@ -147,6 +170,12 @@ export class FileStateStore implements StateStore {
   readonly #noncePrefix = randomBytes(8);
   #nonceCounter = 0;
   #fd: number;
+  /** Where small plain appends are encoded, and held ones collect. */
+  #scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+  #held = 0;
+  #queued = 0;
+  /** Held appends that did not fit the scratch buffer, after its `#queued` bytes. */
+  #overflow: Buffer[] = [];
   recordsSinceRewrite = 0;
 
   private constructor(dir: string, key: Buffer) {
@@ -236,13 +265,57 @@ export class FileStateStore implements StateStore {
     return records;
   }
 
+  /** Encodes one plain frame into the scratch buffer at `offset`; false when it does not fit. */
+  #encodePlainInto(records: readonly StateRecord[], offset: number): number | undefined {
+    const text = JSON.stringify(records);
+    const start = offset + FRAME_HEADER_BYTES;
+    // Every character is at most 3 UTF-8 bytes; only then is the write sure to fit.
+    if (start + text.length * 3 > this.#scratch.length) return undefined;
+    const length = this.#scratch.write(text, start, 'utf8');
+    this.#scratch.writeUInt32BE(1 + length, offset);
+    this.#scratch[offset + 4] = FRAME_PLAIN;
+    return FRAME_HEADER_BYTES + length;
+  }
+
   append(records: readonly StateRecord[]): void {
     if (records.length === 0) return;
-    writeSync(this.#fd, this.#encode(records));
+    const plain = !records.some(mustBeSealed);
+    if (this.#held > 0) {
+      const written =
+        plain && this.#overflow.length === 0 ? this.#encodePlainInto(records, this.#queued) : undefined;
+      if (written === undefined) this.#overflow.push(this.#encode(records));
+      else this.#queued += written;
+    } else {
+      const written = plain ? this.#encodePlainInto(records, 0) : undefined;
+      if (written === undefined) writeAll(this.#fd, this.#encode(records));
+      else writeAll(this.#fd, this.#scratch, written);
+    }
     this.recordsSinceRewrite += records.length;
   }
 
+  hold(): void {
+    this.#held++;
+  }
+
+  release(): void {
+    if (this.#held === 0) return;
+    this.#held--;
+    if (this.#held === 0) this.#flush();
+  }
+
+  #flush(): void {
+    const queued = this.#queued;
+    const overflow = this.#overflow;
+    this.#queued = 0;
+    this.#overflow = [];
+    if (queued > 0) writeAll(this.#fd, this.#scratch, queued);
+    for (const frames of overflow) writeAll(this.#fd, frames);
+  }
+
   rewrite(records: readonly StateRecord[]): void {
+    // What was queued counts in the snapshot too, but goes first to the file being replaced, so that a
+    // crash before the rename still finds it.
+    this.#flush();
     const temporary = join(this.#dir, `${JOURNAL_FILE}.tmp`);
     writeFileSync(temporary, records.length > 0 ? this.#encode(records) : Buffer.alloc(0), { mode: 0o600 });
     renameSync(temporary, join(this.#dir, JOURNAL_FILE));
@@ -252,6 +325,7 @@ export class FileStateStore implements StateStore {
   }
 
   close(): void {
+    this.#flush();
     closeSync(this.#fd);
     this.#key.fill(0);
   }

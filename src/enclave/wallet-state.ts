@@ -4,13 +4,7 @@
  * transfers in the rate window, first sight of delay-tier requests, messages already signed).
  */
 import bs58 from 'bs58';
-import {
-  DAILY_WINDOW_SECONDS,
-  type Policy,
-  type PolicyBundle,
-  RATE_WINDOW_SECONDS,
-  RollingWindow,
-} from '../core/policy.ts';
+import { DAILY_WINDOW_SECONDS, type Policy, RATE_WINDOW_SECONDS, RollingWindow } from '../core/policy.ts';
 import { bytesEqual } from '../solana/inspect/bytes.ts';
 import { associatedTokenAddress, spendingLimitAddress, vaultAddress } from '../solana/inspect/pda.ts';
 import type { AgentKey } from './agent-keys.ts';
@@ -23,7 +17,8 @@ export interface WalletBinding {
 }
 
 export interface ActivePolicy {
-  readonly bundle: PolicyBundle;
+  /** The owner-signed bundle as JSON text: a string holds it in about half the memory of its objects. */
+  readonly bundleJson: string;
   readonly policy: Policy;
   /** hex sha256 of the canonical policy. */
   readonly hash: string;
@@ -48,10 +43,19 @@ export const SIGNED_MESSAGE_MEMORY_MS = 10 * 60_000;
 const MAX_REMEMBERED_MESSAGES = 100_000;
 export const MAX_DELAY_ENTRIES = 100_000;
 const MAX_ADDRESS_TEXTS = 1_024;
+const NO_LIMITS: ReadonlyMap<string, string> = new Map();
 
-const hexKey = (bytes: Uint8Array) =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+/** A map key for 32 address bytes: latin1 text is the cheapest string to make from them. */
+const bytesKey = (bytes: Uint8Array) =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 
+const NO_DELAYS: ReadonlyMap<string, DelayEntry> = new Map();
+
+/**
+ * Everything that stays empty for most wallets (spend windows, delay entries, remembered messages,
+ * memoised texts, retired keys) is created on first use: with thousands of wallets, empty maps and
+ * windows would be a good part of the enclave's memory.
+ */
 export class WalletState implements SigningScope {
   readonly binding: WalletBinding;
   readonly multisig: Uint8Array;
@@ -59,25 +63,36 @@ export class WalletState implements SigningScope {
   readonly agentKeys: Uint8Array[] = [];
   readonly keys: AgentKey[] = [];
   active: ActivePolicy | undefined;
-  readonly delays = new Map<string, DelayEntry>();
-  readonly #spent = new Map<string, RollingWindow>();
-  readonly #rate = new RollingWindow(RATE_WINDOW_SECONDS, RATE_BUCKET_SECONDS);
-  readonly #signed = new Map<string, number>();
-  #spendingLimits = new Map<string, string>();
-  #tokenAccountOwners = new Map<string, Map<string, string>>();
-  readonly #addressTexts = new Map<string, string>();
+  #delays: Map<string, DelayEntry> | undefined;
+  #spent: Map<string, RollingWindow> | undefined;
+  #rate: RollingWindow | undefined;
+  #signed: Map<string, number> | undefined;
+  #spendingLimits: ReadonlyMap<string, string> = NO_LIMITS;
+  #tokenAccountOwners: Map<string, Map<string, string>> | undefined;
+  #addressTexts: Map<string, string> | undefined;
+  /** base58 of agent keys rotated out of this wallet; they are never taken back. */
+  #retired: Set<string> | undefined;
 
   constructor(binding: WalletBinding) {
     this.binding = binding;
-    this.multisig = bs58.decode(binding.multisig);
-    this.vault = vaultAddress(this.multisig);
+    // One allocation for both addresses.
+    const addresses = new Uint8Array(64);
+    addresses.set(bs58.decode(binding.multisig), 0);
+    this.multisig = addresses.subarray(0, 32);
+    addresses.set(vaultAddress(this.multisig), 32);
+    this.vault = addresses.subarray(32, 64);
   }
 
-  /** base58 of agent keys rotated out of this wallet; they are never taken back. */
-  readonly retired = new Set<string>();
+  isRetired(publicKeyBase58: string): boolean {
+    return this.#retired?.has(publicKeyBase58) ?? false;
+  }
+
+  retiredKeys(): Iterable<string> {
+    return this.#retired ?? [];
+  }
 
   addKey(key: AgentKey): boolean {
-    if (this.retired.has(key.publicKeyBase58)) return false;
+    if (this.isRetired(key.publicKeyBase58)) return false;
     if (this.agentKeys.some((existing) => bytesEqual(existing, key.publicKey))) return false;
     this.agentKeys.push(key.publicKey);
     this.keys.push(key);
@@ -86,8 +101,9 @@ export class WalletState implements SigningScope {
 
   /** Forgets the key and refuses it from now on; false when it was retired already. */
   retireKey(publicKeyBase58: string): boolean {
-    if (this.retired.has(publicKeyBase58)) return false;
-    this.retired.add(publicKeyBase58);
+    if (this.isRetired(publicKeyBase58)) return false;
+    this.#retired ??= new Set();
+    this.#retired.add(publicKeyBase58);
     const index = this.keys.findIndex((key) => key.publicKeyBase58 === publicKeyBase58);
     if (index !== -1) {
       this.keys.splice(index, 1);
@@ -100,13 +116,14 @@ export class WalletState implements SigningScope {
     this.active = active;
     const limits = new Map<string, string>();
     for (const asset of active.policy.assets.keys())
-      limits.set(hexKey(spendingLimitAddress(this.multisig, asset)), asset);
+      limits.set(bytesKey(spendingLimitAddress(this.multisig, asset)), asset);
     this.#spendingLimits = limits;
-    this.#tokenAccountOwners = new Map();
+    this.#tokenAccountOwners = undefined;
   }
 
   addressText(address: Uint8Array): string {
-    const key = Buffer.from(address.buffer, address.byteOffset, address.byteLength).toString('latin1');
+    const key = bytesKey(address);
+    this.#addressTexts ??= new Map();
     let text = this.#addressTexts.get(key);
     if (text === undefined) {
       if (this.#addressTexts.size >= MAX_ADDRESS_TEXTS) this.#addressTexts.clear();
@@ -117,7 +134,7 @@ export class WalletState implements SigningScope {
   }
 
   spendingLimitAsset(address: Uint8Array): string | undefined {
-    return this.#spendingLimits.get(hexKey(address));
+    return this.#spendingLimits.get(bytesKey(address));
   }
 
   recipientOfTokenAccount(
@@ -127,28 +144,29 @@ export class WalletState implements SigningScope {
   ): string | undefined {
     const recipients = this.active?.policy.recipients;
     if (recipients?.mode !== 'allowlist') return undefined;
-    const cacheKey = hexKey(mint) + hexKey(tokenProgram);
+    const cacheKey = bytesKey(mint) + bytesKey(tokenProgram);
+    this.#tokenAccountOwners ??= new Map();
     let owners = this.#tokenAccountOwners.get(cacheKey);
     if (owners === undefined) {
       owners = new Map();
       for (const wallet of recipients.addresses) {
-        owners.set(hexKey(associatedTokenAddress(bs58.decode(wallet), mint, tokenProgram)), wallet);
+        owners.set(bytesKey(associatedTokenAddress(bs58.decode(wallet), mint, tokenProgram)), wallet);
       }
       this.#tokenAccountOwners.set(cacheKey, owners);
     }
-    return owners.get(hexKey(tokenAccount));
+    return owners.get(bytesKey(tokenAccount));
   }
 
   spentInWindow(asset: string, nowSeconds: number): bigint {
-    return this.#spent.get(asset)?.total(nowSeconds) ?? 0n;
+    return this.#spent?.get(asset)?.total(nowSeconds) ?? 0n;
   }
 
   transfersInRateWindow(nowSeconds: number): number {
-    return Number(this.#rate.total(nowSeconds));
+    return this.#rate === undefined ? 0 : Number(this.#rate.total(nowSeconds));
   }
 
   recordSignature(atSeconds: number, asset: string | undefined, dailyAmount: bigint): void {
-    this.#rate.add(atSeconds, 1n);
+    this.#rateWindow().add(atSeconds, 1n);
     if (asset !== undefined && dailyAmount > 0n) this.#spendWindow(asset).add(atSeconds, dailyAmount);
   }
 
@@ -157,10 +175,16 @@ export class WalletState implements SigningScope {
   }
 
   addTransfers(atSeconds: number, count: bigint): void {
-    this.#rate.add(atSeconds, count);
+    this.#rateWindow().add(atSeconds, count);
+  }
+
+  #rateWindow(): RollingWindow {
+    this.#rate ??= new RollingWindow(RATE_WINDOW_SECONDS, RATE_BUCKET_SECONDS);
+    return this.#rate;
   }
 
   #spendWindow(asset: string): RollingWindow {
+    this.#spent ??= new Map();
     let window = this.#spent.get(asset);
     if (window === undefined) {
       window = new RollingWindow(DAILY_WINDOW_SECONDS, SPEND_BUCKET_SECONDS);
@@ -174,23 +198,27 @@ export class WalletState implements SigningScope {
   }
 
   mergeRateBuckets(buckets: readonly (readonly [number, bigint])[]): void {
-    this.#rate.mergeMax(buckets);
+    if (buckets.length > 0) this.#rateWindow().mergeMax(buckets);
   }
 
   spendBuckets(nowSeconds: number): { asset: string; buckets: [number, bigint][] }[] {
-    return [...this.#spent].map(([asset, window]) => ({ asset, buckets: window.buckets(nowSeconds) }));
+    return [...(this.#spent ?? [])].map(([asset, window]) => ({
+      asset,
+      buckets: window.buckets(nowSeconds),
+    }));
   }
 
   rateBuckets(nowSeconds: number): [number, bigint][] {
-    return this.#rate.buckets(nowSeconds);
+    return this.#rate?.buckets(nowSeconds) ?? [];
   }
 
   wasSigned(messageHash: string, nowMs: number): boolean {
-    const expires = this.#signed.get(messageHash);
+    const expires = this.#signed?.get(messageHash);
     return expires !== undefined && expires > nowMs;
   }
 
   rememberSigned(messageHash: string, nowMs: number): void {
+    this.#signed ??= new Map();
     // Entries are kept in insertion order, which is expiry order: prune from the oldest end.
     for (const [hash, expires] of this.#signed) {
       if (expires > nowMs && this.#signed.size < MAX_REMEMBERED_MESSAGES) break;
@@ -200,11 +228,22 @@ export class WalletState implements SigningScope {
     this.#signed.set(messageHash, nowMs + SIGNED_MESSAGE_MEMORY_MS);
   }
 
+  /** First sightings of delay-tier requests by request id, for reading (no map is made for it). */
+  get delays(): ReadonlyMap<string, DelayEntry> {
+    return this.#delays ?? NO_DELAYS;
+  }
+
+  addDelay(requestId: string, entry: DelayEntry): void {
+    this.#delays ??= new Map();
+    this.#delays.set(requestId, entry);
+  }
+
   /** Drops delay entries whose request can no longer matter (older than the longest delay plus a day). */
   pruneDelays(nowMs: number, maxAgeMs: number): void {
-    for (const [requestId, entry] of this.delays) {
+    if (this.#delays === undefined) return;
+    for (const [requestId, entry] of this.#delays) {
       if (nowMs - entry.firstSeenMs <= maxAgeMs) break; // first sightings are in insertion order
-      this.delays.delete(requestId);
+      this.#delays.delete(requestId);
     }
   }
 }

@@ -17,7 +17,8 @@ export interface Argon2Job {
   length: number;
 }
 
-// Plain CommonJS so it runs without any TypeScript loader; hash-wasm is resolved by the parent.
+// Plain CommonJS so it runs without any TypeScript loader; hash-wasm's argon2 alone (not its every
+// algorithm) is resolved by the parent.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { argon2id } = require(workerData.hashWasm);
@@ -40,6 +41,7 @@ parentPort.on('message', async ({ id, job }) => {
 `;
 
 const IDLE_MS = 5_000;
+export const HASH_WASM_ARGON2 = 'hash-wasm/dist/argon2.umd.min.js';
 
 interface Pending {
   resolve: (output: Uint8Array) => void;
@@ -58,7 +60,7 @@ const failAll = (error: Error) => {
 
 const workerOf = (): Worker => {
   if (worker !== undefined) return worker;
-  const hashWasm = createRequire(import.meta.url).resolve('hash-wasm');
+  const hashWasm = createRequire(import.meta.url).resolve(HASH_WASM_ARGON2);
   const started = new Worker(WORKER_SOURCE, { eval: true, workerData: { hashWasm } });
   started.on('message', (message: { id: number; output?: ArrayBuffer; error?: string }) => {
     const job = pending.get(message.id);

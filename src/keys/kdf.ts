@@ -1,3 +1,4 @@
+import { argon2idInChildProcess } from './kdf-process.ts';
 import { argon2idOffThread } from './kdf-worker.ts';
 
 export interface KdfParams {
@@ -38,6 +39,17 @@ export const kdfParamsWithinLimits = (params: KdfParams): boolean =>
   params.iterations <= KDF_READ_LIMITS.maxIterations;
 
 /**
+ * Where argon2id runs in this process: a worker thread (the default; the daemon derives keys now and
+ * then and must not stall), or a short-lived child process, for a process that derives once and must
+ * get all of that memory back (the enclave; see kdf-process.ts).
+ */
+export type Argon2Isolation = 'worker-thread' | 'child-process';
+let isolation: Argon2Isolation = 'worker-thread';
+export const setArgon2Isolation = (mode: Argon2Isolation): void => {
+  isolation = mode;
+};
+
+/**
  * Stretches a passphrase into `length` bytes. The passphrase is NFC-normalised so the same words typed
  * on another keyboard unlock the same file; its byte copy is wiped afterwards.
  */
@@ -49,7 +61,8 @@ export const derivePassphraseKey = async (
 ): Promise<Uint8Array> => {
   const password = Buffer.from(passphrase.normalize('NFC'), 'utf8');
   try {
-    return await argon2idOffThread({
+    const run = isolation === 'child-process' ? argon2idInChildProcess : argon2idOffThread;
+    return await run({
       password,
       salt,
       memoryKiB: params.memoryKiB,

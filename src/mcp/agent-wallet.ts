@@ -2,7 +2,7 @@
  * The agent's one wallet as the MCP tools see it, through the SDK only: the policy (kept a few seconds
  * so listing tools does not hammer the daemon), balances, usage and each token's decimals.
  */
-import type { Balance, Policy, Usage, WaiaasClient } from '../sdk/index.ts';
+import type { Balance, CallOptions, Policy, Usage, WaiaasClient } from '../sdk/index.ts';
 import { type Budget, budgetOf } from './budget.ts';
 import type { Decimals } from './units.ts';
 
@@ -19,15 +19,15 @@ export class AgentWallet {
     this.walletId = walletId;
   }
 
-  async policy(fresh = false): Promise<Policy> {
+  async policy(fresh = false, call?: CallOptions): Promise<Policy> {
     if (!fresh && this.#policy && Date.now() - this.#policy.at < POLICY_TTL_MS) return this.#policy.value;
-    const { policy } = await this.client.policy.get(this.walletId);
+    const { policy } = await this.client.policy.get(this.walletId, call);
     this.#policy = { value: policy, at: Date.now() };
     return policy;
   }
 
-  async balance(): Promise<Balance> {
-    const balance = await this.client.balance(this.walletId);
+  async balance(call?: CallOptions): Promise<Balance> {
+    const balance = await this.client.balance(this.walletId, call);
     for (const token of balance.tokens)
       if (token.decimals !== null) this.#decimals.set(token.mint, token.decimals);
     return balance;
@@ -38,9 +38,11 @@ export class AgentWallet {
   }
 
   /** Decimals of every token the policy names (read from the chain through the balance endpoint once). */
-  async decimals(policy?: Policy): Promise<Decimals> {
-    const mints = Object.keys((policy ?? (await this.policy())).assets).filter((asset) => asset !== 'SOL');
-    if (mints.some((mint) => !this.#decimals.has(mint))) await this.balance();
+  async decimals(policy?: Policy, call?: CallOptions): Promise<Decimals> {
+    const mints = Object.keys((policy ?? (await this.policy(false, call))).assets).filter(
+      (asset) => asset !== 'SOL',
+    );
+    if (mints.some((mint) => !this.#decimals.has(mint))) await this.balance(call);
     return this.#decimals;
   }
 

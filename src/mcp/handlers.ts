@@ -52,9 +52,11 @@ export function toolFailure(error: unknown): ToolResult {
 
 export function createHandlers(wallet: AgentWallet): McpHandlers {
   const descriptionContext = async (): Promise<DescriptionContext> => {
+    // Descriptions must not hold up the client's handshake or tool listing: one short try.
+    const quick = { timeoutMs: 3_000, retry: false } as const;
     try {
-      const policy = await wallet.policy();
-      return { policy, decimals: await wallet.decimals(policy) };
+      const policy = await wallet.policy(false, quick);
+      return { policy, decimals: await wallet.decimals(policy, quick) };
     } catch {
       // The daemon may be down while the client lists tools: describe without the numbers.
       return { policy: undefined, decimals: new Map() };

@@ -79,13 +79,6 @@ export const sol = (value: string): bigint => parseUnits(value, SOL_DECIMALS);
 /** 250000000n lamports → "0.25". */
 export const formatSol = (lamports: bigint): string => formatUnits(lamports, SOL_DECIMALS);
 
-/** Base units from the wire (a decimal integer string) as a bigint; anything else is a broken answer. */
-export function amountFromWire(text: unknown, field: string): bigint {
-  if (typeof text === 'string' && /^-?\d{1,40}$/.test(text)) return BigInt(text);
-  if (typeof text === 'number' && Number.isSafeInteger(text)) return BigInt(text);
-  throw new TypeError(`expected ${field} as a decimal integer string, got ${JSON.stringify(text)}`);
-}
-
 /** A bigint amount for the wire; refuses what no transfer can carry before a request is made. */
 export function amountToWire(amount: bigint, field = 'amount'): string {
   if (typeof amount !== 'bigint') {

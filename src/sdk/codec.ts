@@ -1,6 +1,5 @@
 /** Wire JSON ↔ SDK values: base-unit strings become bigint on the way in and strings on the way out. */
-import { amountFromWire } from './amounts.ts';
-import type { AssetLimits, Policy } from './types.ts';
+import type { DryRunResult, Policy } from './types.ts';
 
 /** A policy as it travels: amounts as base-unit integer strings. */
 export interface WirePolicy {
@@ -22,50 +21,15 @@ export interface WirePolicy {
 /** Either form is accepted where the SDK takes a policy (a JSON file holds strings). */
 export type PolicyInput = Policy | WirePolicy;
 
-const amountText = (value: bigint | string, field: string): string => {
-  if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'string' && /^\d+$/.test(value)) return value;
-  throw new TypeError(`policy ${field} must be a bigint or a base-unit integer string`);
-};
+/** JSON with every bigint written as its decimal string: how amounts travel. */
+export const toJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, item) => (typeof item === 'bigint' ? item.toString() : item));
 
-export function policyToWire(policy: PolicyInput): WirePolicy {
-  const assets: WirePolicy['assets'] = {};
-  for (const [asset, limits] of Object.entries(policy.assets) as [
-    string,
-    AssetLimits | WirePolicy['assets'][string],
-  ][]) {
-    const at = (field: string) => `assets.${asset}.${field}`;
-    assets[asset] = {
-      perTransaction: amountText(limits.perTransaction, at('perTransaction')),
-      daily: amountText(limits.daily, at('daily')),
-      tiers: {
-        instantMax: amountText(limits.tiers.instantMax, at('tiers.instantMax')),
-        notifyMax: amountText(limits.tiers.notifyMax, at('tiers.notifyMax')),
-        delayMax: amountText(limits.tiers.delayMax, at('tiers.delayMax')),
-        delaySeconds: limits.tiers.delaySeconds,
-      },
-    };
-  }
-  return { ...policy, assets };
-}
-
-export function policyFromWire(wire: WirePolicy): Policy {
-  const assets: Policy['assets'] = {};
-  for (const [asset, limits] of Object.entries(wire.assets)) {
-    const at = (field: string) => `assets.${asset}.${field}`;
-    assets[asset] = {
-      perTransaction: amountFromWire(limits.perTransaction, at('perTransaction')),
-      daily: amountFromWire(limits.daily, at('daily')),
-      tiers: {
-        instantMax: amountFromWire(limits.tiers.instantMax, at('tiers.instantMax')),
-        notifyMax: amountFromWire(limits.tiers.notifyMax, at('tiers.notifyMax')),
-        delayMax: amountFromWire(limits.tiers.delayMax, at('tiers.delayMax')),
-        delaySeconds: limits.tiers.delaySeconds,
-      },
-    };
-  }
-  return { ...wire, assets };
-}
+/**
+ * The policy as it travels: bigint amounts as base-unit strings. Nothing else is touched: the daemon
+ * validates the document and names what is wrong.
+ */
+export const policyToWire = (policy: PolicyInput): WirePolicy => JSON.parse(toJson(policy)) as WirePolicy;
 
 /**
  * Fields that carry base units wherever they appear in an answer (transfers, balances, usage). Only
@@ -108,4 +72,35 @@ export function amountsFromWire<T>(value: unknown): T {
     return item;
   };
   return walk(value, undefined) as T;
+}
+
+type Wire<T> = T extends bigint ? string : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
+
+const bigOrNull = (text: string | null): bigint | null => (text === null ? null : BigInt(text));
+
+/** A dry run's answer, its amounts as bigint (nested under names no other answer uses). */
+export function dryRunFromWire(wire: Wire<DryRunResult>): DryRunResult {
+  const { budget } = wire;
+  return {
+    ...wire,
+    amount: BigInt(wire.amount),
+    budget: {
+      ...budget,
+      perTransaction: bigOrNull(budget.perTransaction),
+      daily: bigOrNull(budget.daily),
+      remaining: {
+        server: bigOrNull(budget.remaining.server),
+        enclave: bigOrNull(budget.remaining.enclave),
+        chain: bigOrNull(budget.remaining.chain),
+        effective: bigOrNull(budget.remaining.effective),
+      },
+      balance: bigOrNull(budget.balance),
+      tiers: budget.tiers.map((range) => ({
+        ...range,
+        from: BigInt(range.from),
+        to: bigOrNull(range.to),
+        upTo: bigOrNull(range.upTo),
+      })),
+    },
+  };
 }

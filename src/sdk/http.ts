@@ -2,6 +2,7 @@
  * One HTTP call to the daemon with the standard `fetch`: auth headers, JSON in and out, problems turned
  * into typed errors, and transient failures retried when doing the call twice cannot do harm twice.
  */
+import { toJson } from './codec.ts';
 import { errorFromResponse, WaiaasNetworkError } from './errors.ts';
 import { isTransient, type RetryOptions, resolveRetry, retryDelayMs, sleep } from './retry.ts';
 
@@ -120,7 +121,7 @@ export class HttpTransport {
       response = await doFetch(url, {
         method: request.method,
         headers,
-        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+        ...(request.body === undefined ? {} : { body: toJson(request.body) }),
         signal,
       });
       text = await response.text();

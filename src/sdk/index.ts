@@ -39,7 +39,7 @@ export type { ApprovalListOptions } from './resources/approvals.ts';
 export type { AuditListOptions } from './resources/audit.ts';
 export type { CreateOwnerParams } from './resources/owners.ts';
 export type { CreateSessionParams } from './resources/sessions.ts';
-export type { TransferListOptions } from './resources/transfers.ts';
+export type { DryRunOptions, TransferListOptions } from './resources/transfers.ts';
 export type { Accepted, CreateWalletParams, ResumeParams } from './resources/wallets.ts';
 export type { CreateWebhookParams, DeliveryListOptions } from './resources/webhooks.ts';
 export type { RetryOptions } from './retry.ts';

@@ -129,15 +129,69 @@ export interface RejectedTransfer extends Transfer {
   rejectionSignature?: string;
 }
 
-/** What a transfer request would do, with nothing executed. */
+export type LayerName = 'server' | 'enclave' | 'chain';
+
+/** One layer's own verdict in a dry run (the enclave's is a prediction from its own counters). */
+export interface DryRunLayerVerdict {
+  /** False when the layer was not asked or could not be (see `code`). */
+  checked: boolean;
+  allowed: boolean | null;
+  tier?: Tier;
+  code?: string;
+  title?: string;
+  action?: string;
+  details?: Record<string, string | number>;
+  /** The counters or chain figures the verdict was reached with, as the daemon wrote them. */
+  basis?: Record<string, string | number | null>;
+  asOf?: string;
+  notes: string[];
+}
+
+/** The amounts that get a tier (inclusive), and the largest of them every checked layer passes now. */
+export interface DryRunTierRange {
+  tier: Tier;
+  from: bigint;
+  to: bigint | null;
+  upTo: bigint | null;
+}
+
+/** What a transfer request would meet now, at each layer, with nothing reserved, signed or sent. */
 export interface DryRunResult {
-  /** Whether the request would be accepted. */
+  walletId: string;
+  asset: AssetId;
+  amount: bigint;
+  to: string;
+  /** Whether every checked layer would pass it now. */
   allowed: boolean;
   tier?: Tier;
-  /** The refusal code when not allowed. */
+  /** Delay tier: seconds before it would be signed. */
+  delaySeconds?: number;
+  /** The first refusal, in the order a real transfer meets the layers. */
   code?: string;
-  layer?: string;
-  [field: string]: unknown;
+  layer?: LayerName;
+  title?: string;
+  action?: string;
+  layers: Record<LayerName, DryRunLayerVerdict>;
+  budget: {
+    asset: AssetId;
+    perTransaction: bigint | null;
+    daily: bigint | null;
+    windowSeconds: number;
+    /** Left of `daily` at each layer (null where unknown), and the least of them. */
+    remaining: {
+      server: bigint | null;
+      enclave: bigint | null;
+      chain: bigint | null;
+      effective: bigint | null;
+    };
+    /** What the vault holds of the asset, when the chain was read. */
+    balance: bigint | null;
+    tiers: DryRunTierRange[];
+    delaySeconds: number | null;
+    rate: { maxPerHour: number; windowSeconds: number; used: number; remaining: number };
+    hours: { utc: [number, number]; days: number[]; allowedNow: boolean };
+  };
+  evaluatedAt: string;
 }
 
 export interface Balance {

@@ -286,8 +286,8 @@ export const claimDueDelayed = async (
       .where('status', '=', 'delayed')
       .returningAll()
       .execute();
-  const rows = engine === 'postgres' ? await db.transaction().execute(run) : await run(db);
-  return rows.map(transferFromRow);
+  // One statement either way: the picked rows are locked (PostgreSQL) or written (SQLite) atomically.
+  return (await run(db)).map(transferFromRow);
 };
 
 /** States whose work is under way; a row in one of them with a lapsed lease was abandoned. */
@@ -326,8 +326,7 @@ export const claimAbandoned = async (
       .where('status', 'in', IN_FLIGHT_STATUSES)
       .returningAll()
       .execute();
-  const rows = engine === 'postgres' ? await db.transaction().execute(run) : await run(db);
-  return rows.map(transferFromRow);
+  return (await run(db)).map(transferFromRow);
 };
 
 /** Approval-tier transfers the owner did not decide in time; one statement, so exactly once. */

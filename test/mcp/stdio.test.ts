@@ -149,12 +149,16 @@ describeWithSquads('waiaas mcp over stdio', () => {
   });
 
   it('checks a transfer without sending it', async (context) => {
-    needs(context, 'GET /v1/wallets/{id}/usage');
+    needs(context, 'POST /v1/wallets/{id}/transfers/dry-run');
     const before = await lamportsOf(listening, setup.vault);
     const delayed = await call('dry_run_send', { to: recipient, amount: '0.7' });
-    expect(delayed.text).toContain('would be delay tier');
+    expect(delayed.isError, delayed.text).toBe(false);
+    expect(delayed.text).toContain(`0.7 SOL to ${recipient} would be delay tier`);
+    expect(delayed.text).toContain('(900 s)');
+    expect(delayed.text).toContain('Right now: instant up to 0.1 SOL');
     const refused = await call('dry_run_send', { to: recipient, amount: '2.5' });
     expect(refused.isError).toBe(true);
+    expect(refused.text).toContain('Would be refused. Refused (refused by the server policy check)');
     expect(refused.text).toContain('over the per-transaction limit of 2 SOL');
     expect(await lamportsOf(listening, setup.vault)).toBe(before);
   });
@@ -180,7 +184,7 @@ describeWithSquads('waiaas mcp over stdio', () => {
     await expect(client.callTool({ name: 'drain_wallet', arguments: {} })).rejects.toThrow(/No tool/);
   });
 
-  it('never writes anything but the protocol to stdout, and says nothing alarming on stderr', () => {
+  it('says nothing alarming on stderr (stdout carries only the protocol, or the client would have failed)', () => {
     expect(stderr).not.toMatch(/error|warn/i);
   });
 });

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { amountToWire } from '../../src/sdk/amounts.ts';
+import { amountsFromWire } from '../../src/sdk/codec.ts';
 import {
   formatSol,
   formatUnits,
   InvalidAmountError,
   LAMPORTS_PER_SOL,
   parseUnits,
+  policyToWire,
   sol,
   U64_MAX,
 } from '../../src/sdk/index.ts';
@@ -134,5 +136,54 @@ describe('amounts sent to the API', () => {
     expect(() => amountToWire(U64_MAX + 1n)).toThrow(/u64/);
     expect(() => amountToWire(0.25 as unknown as bigint)).toThrow(/bigint in base units/);
     expect(() => amountToWire('100' as unknown as bigint)).toThrow(/bigint in base units/);
+  });
+});
+
+describe('amounts on the wire', () => {
+  it('a policy travels with base-unit strings, and only bigints are rewritten', () => {
+    const wire = policyToWire({
+      version: 2,
+      assets: {
+        SOL: {
+          perTransaction: sol('1'),
+          daily: sol('5'),
+          tiers: {
+            instantMax: sol('0.1'),
+            notifyMax: '500000000' as unknown as bigint,
+            delayMax: sol('1'),
+            delaySeconds: 60,
+          },
+        },
+      },
+      recipients: { mode: 'any' },
+      hours: { utc: [0, 24], days: [1] },
+      rate: { maxPerHour: 10 },
+      approvalTimeoutSeconds: 600,
+    });
+    expect(wire.assets.SOL).toEqual({
+      perTransaction: '1000000000',
+      daily: '5000000000',
+      tiers: { instantMax: '100000000', notifyMax: '500000000', delayMax: '1000000000', delaySeconds: 60 },
+    });
+    expect(wire.version).toBe(2);
+  });
+
+  it('answers get bigint for every base-unit field, and nothing else changes', () => {
+    const decoded = amountsFromWire<Record<string, unknown>>({
+      amount: '18446744073709551615',
+      sol: '5',
+      id: '123',
+      tokens: [{ amount: '7', decimals: 6, mint: '42' }],
+      daily: null,
+      withdraw: { amount: 'all' },
+    });
+    expect(decoded).toEqual({
+      amount: U64_MAX,
+      sol: 5n,
+      id: '123',
+      tokens: [{ amount: 7n, decimals: 6, mint: '42' }],
+      daily: null,
+      withdraw: { amount: 'all' },
+    });
   });
 });

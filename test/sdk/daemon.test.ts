@@ -253,13 +253,28 @@ describeWithSquads('the SDK against a running daemon', () => {
     expect(cancelled).toMatchObject({ id: delayed.id, status: 'cancelled' });
   });
 
-  it('dry run: the decision and its reasons, nothing executed', async (context) => {
+  it('dry run: the decision at each layer and the budget per tier as bigint, nothing executed', async (context) => {
     needs(context, 'POST /v1/wallets/{id}/transfers/dry-run');
     const before = await lamportsOf(listening, main.vault);
     const allowed = await main.agent.transfers.dryRun(main.walletId, { to: recipient, amount: sol('0.05') });
-    expect(allowed).toMatchObject({ allowed: true, tier: 'instant' });
+    expect(allowed).toMatchObject({ allowed: true, tier: 'instant', amount: sol('0.05'), asset: 'SOL' });
+    expect(allowed.layers.server).toMatchObject({ checked: true, allowed: true });
+    expect(allowed.budget.perTransaction).toBe(sol('2'));
+    expect(typeof allowed.budget.remaining.effective).toBe('bigint');
+    expect(allowed.budget.tiers.find((range) => range.tier === 'instant')).toMatchObject({
+      from: 1n,
+      to: sol('0.1'),
+      upTo: sol('0.1'),
+    });
+
     const refused = await main.agent.transfers.dryRun(main.walletId, { to: recipient, amount: sol('3') });
-    expect(refused).toMatchObject({ allowed: false, code: 'POLICY_PER_TX_LIMIT' });
+    expect(refused).toMatchObject({ allowed: false, code: 'POLICY_PER_TX_LIMIT', layer: 'server' });
+    const serverOnly = await main.agent.transfers.dryRun(
+      main.walletId,
+      { to: recipient, amount: sol('0.05') },
+      { layers: ['server'] },
+    );
+    expect(serverOnly.layers.enclave.checked).toBe(false);
     expect(await lamportsOf(listening, main.vault)).toBe(before);
   });
 

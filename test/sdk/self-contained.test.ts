@@ -53,4 +53,49 @@ describe('the SDK depends on nothing but itself and the standard fetch', () => {
       'old',
     ]);
   });
+
+  it('is what `waiaas/sdk` exports (package.json "exports"), with its public API', async () => {
+    const sdk = await import('waiaas/sdk');
+    expect(Object.keys(sdk).sort()).toEqual(
+      [
+        'AuthError',
+        'ChainError',
+        'ConflictError',
+        'EnclaveUnavailableError',
+        'IdempotencyConflictError',
+        'InsufficientFundsError',
+        'InvalidAmountError',
+        'LAMPORTS_PER_SOL',
+        'NotFoundError',
+        'Paginated',
+        'PolicyRefusedError',
+        'RateLimitedError',
+        'SOL_DECIMALS',
+        'ServerError',
+        'U64_MAX',
+        'ValidationError',
+        'WaiaasApiError',
+        'WaiaasClient',
+        'WaiaasNetworkError',
+        'createClient',
+        'errorFromResponse',
+        'formatSol',
+        'formatUnits',
+        'parseUnits',
+        'policyToWire',
+        'sol',
+      ].sort(),
+    );
+    const client = sdk.createClient({ url: 'http://127.0.0.1:1' });
+    expect(Object.keys(client).filter((key) => key !== 'http')).toEqual([
+      'owners',
+      'wallets',
+      'sessions',
+      'policy',
+      'transfers',
+      'approvals',
+      'audit',
+      'webhooks',
+    ]);
+  });
 });

@@ -60,8 +60,8 @@ export async function startScriptedServer(): Promise<ScriptedServer> {
         });
         response.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
       };
-      const delayMs = 'delayMs' in answer ? answer.delayMs : undefined;
-      if (delayMs) setTimeout(send, delayMs);
+      const delayMs = 'delayMs' in answer && typeof answer.delayMs === 'number' ? answer.delayMs : 0;
+      if (delayMs > 0) setTimeout(send, delayMs);
       else send();
     });
   });

@@ -7,7 +7,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Keypair, LAMPORTS_PER_SOL, PublicKey } from '@solana/web3.js';
+import { Keypair, PublicKey } from '@solana/web3.js';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import { loadConfig } from '../../src/daemon/config.ts';
@@ -158,8 +158,6 @@ export async function waitForTransfer(
   }
 }
 
-export const LAMPORTS = BigInt(LAMPORTS_PER_SOL);
-
 export interface TestOwner {
   readonly id: string;
   readonly token: string;
@@ -209,4 +207,17 @@ export async function createWalletSession(
   if (sessionResponse.statusCode !== 201) throw new Error(`session: ${sessionResponse.body}`);
   if (vaultLamports > 0n) await fund(daemon, wallet.vault, vaultLamports);
   return { owner, wallet, session: sessionResponse.json() };
+}
+
+/**
+ * Moves the localnet's clock (and slots) forward, then waits until the chain client's cached blockhash
+ * is valid again, so code that signs with it right after (not all of it retries) is not handed a stale one.
+ */
+export async function advanceLocalnetClock(daemon: Pick<TransferDaemon, 'runtime'>, seconds: number) {
+  const chain = daemon.runtime.chain;
+  await chain.rpc.call('waiaas_advanceClock', [seconds]);
+  const height = await chain.blockHeight();
+  while ((await chain.recentBlockhash()).lastValidBlockHeight <= height + 100n) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

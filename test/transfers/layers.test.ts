@@ -134,6 +134,45 @@ describeWithSquads('each layer refuses on its own', () => {
     expect(await balanceOf(daemon, to)).toBe(0n);
   });
 
+  it('L2 through the pipeline: a transfer L1 lets through but the enclave refuses ends rejected, released, 403 enclave', async () => {
+    const { wallet, session } = await createWalletSession(
+      daemon,
+      owner,
+      policy({ daily: SOL, delayMax: SOL, perTransaction: SOL, notifyMax: SOL, instantMax: SOL }),
+    );
+    const to = newRecipient();
+    // Signatures the daemon never recorded (as by a compromised host) still count in the enclave.
+    const tx = await spendingLimitUse(
+      wallet.multisig,
+      wallet.agentPublicKey,
+      (SOL * 9n) / 10n,
+      to,
+      daemon.runtime.feePayer.publicKey,
+    );
+    await daemon.runtime.enclave.use((client) =>
+      client.sign(wallet.id, tx.message.serialize(), { requestId: 'outside' }),
+    );
+
+    const body = { to, amount: String(SOL / 5n), idempotencyKey: 'refused-by-enclave' };
+    const refused = await postTransfer(daemon.app, session.token, wallet.id, body);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ code: 'POLICY_DAILY_LIMIT', layer: 'enclave' });
+    const transferId = refused.json().details.transferId;
+    const again = await postTransfer(daemon.app, session.token, wallet.id, body);
+    expect(again.json()).toMatchObject({
+      code: 'POLICY_DAILY_LIMIT',
+      layer: 'enclave',
+      details: { transferId },
+    });
+    const [row] = await daemon.store.db
+      .selectFrom('transfers')
+      .selectAll()
+      .where('id', '=', transferId)
+      .execute();
+    expect(row).toMatchObject({ status: 'rejected', counts_daily: 0n, signed_transaction: null });
+    expect(await balanceOf(daemon, to)).toBe(0n);
+  });
+
   it('L3: the Agent Key used directly on a raw over-limit spendingLimitUse is refused by the chain (6026)', async () => {
     const chain = daemon.runtime.chain;
     const payer = Keypair.generate();

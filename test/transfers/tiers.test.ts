@@ -13,6 +13,7 @@ import { findTransfer } from '../../src/store/transfers.ts';
 import { bearer, OWNER_PASSPHRASE } from '../support/api.ts';
 import { describeWithSquads } from '../support/squads-binary.ts';
 import {
+  advanceLocalnetClock,
   balanceOf,
   createOwner,
   createWalletSession,
@@ -83,6 +84,29 @@ describeWithSquads('transfer tiers', () => {
     expect(stored.json()).toMatchObject({ status: 'confirmed', signature: instant.json().signature });
   });
 
+  it('instant: signed with a blockhash that expired before it landed, it is signed again and lands once', async () => {
+    const { wallet, session } = await createWalletSession(daemon, owner, policy());
+    const to = newRecipient();
+    const stored: string[] = [];
+    daemon.transfers.setFaults((step, transfer) => {
+      if (step === 'persisted' && transfer.destination === to) stored.push(transfer.signature!);
+    });
+    await daemon.runtime.chain.recentBlockhash();
+    // The chain jumps 300 slots while the daemon's shared blockhash is still the old one.
+    await daemon.runtime.chain.rpc.call('waiaas_advanceClock', [120]);
+    const response = await postTransfer(daemon.app, session.token, wallet.id, {
+      to,
+      amount: String(SOL / 20n),
+    });
+    daemon.transfers.setFaults(undefined);
+    expect(response.statusCode).toBe(200);
+    expect(response.json().status).toBe('confirmed');
+    expect(stored).toHaveLength(2);
+    expect(response.json().signature).toBe(stored[1]);
+    expect((await daemon.runtime.chain.status(stored[0]!)).status).toBe('unknown');
+    expect(await balanceOf(daemon, to)).toBe(SOL / 20n);
+  });
+
   it('delay: waits delaySeconds, the enclave refuses to sign it earlier by its own clock, then it confirms', async () => {
     const { wallet, session } = await createWalletSession(daemon, owner, policy({ delaySeconds: 2 }));
     const to = newRecipient();
@@ -134,7 +158,7 @@ describeWithSquads('transfer tiers', () => {
 
     // The server and the chain both see the delay as past; only the enclave's own clock does not.
     offsetMs = 901_000;
-    await daemon.runtime.chain.rpc.call('waiaas_advanceClock', [901]);
+    await advanceLocalnetClock(daemon, 901);
     await daemon.transfers.runWorkersOnce();
     const record = await findTransfer(daemon.store.db, id);
     expect(record?.status).toBe('delayed');

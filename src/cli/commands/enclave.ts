@@ -16,10 +16,11 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { WaiaasError } from '../../core/errors.ts';
 import type { AttestationProvider } from '../../enclave/attestation/provider.ts';
-import { enclaveCodeBundle } from '../../enclave/code-bundle.ts';
+import { builtCodeSha384, enclaveCodeBundle } from '../../enclave/code-bundle.ts';
 import { AgentEnclave } from '../../enclave/enclave.ts';
 import { closeServer, listenUnix, listenVsock } from '../../enclave/server.ts';
 import { FileStateStore } from '../../enclave/state-journal.ts';
+import { setArgon2Isolation } from '../../keys/kdf.ts';
 import { openLocalVault, provisionLocalVault } from '../../keys/vault/local-vault.ts';
 import { waitForShutdownSignal } from '../signals.ts';
 
@@ -48,10 +49,13 @@ const openAttestation = async (kind: string, stateDir: string): Promise<Attestat
   const providers = await import('../../enclave/attestation/index.ts');
   if (kind === 'nitro') return providers.createNitroAttestationProvider();
   if (kind === 'dev') {
-    return providers.createDevAttestationProvider({
-      dir: join(stateDir, 'dev-attestation'),
-      codeBundle: enclaveCodeBundle(),
-    });
+    // Bundled, the process reports the measurement taken when it was built from its sources; run
+    // from source, it measures the sources it loaded.
+    const codeSha384 = builtCodeSha384();
+    const dir = join(stateDir, 'dev-attestation');
+    return providers.createDevAttestationProvider(
+      codeSha384 ? { dir, codeSha384 } : { dir, codeBundle: enclaveCodeBundle() },
+    );
   }
   throw configError(`unknown attestation provider "${kind}"`, 'attestation');
 };
@@ -75,6 +79,9 @@ export async function run(args: string[]): Promise<number> {
   const stateDir = resolve(values['state-dir']);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
 
+  // This process derives its vault key once and then stays small for good: argon2id (64 MiB) runs
+  // in a child process that gives back all of its memory when it exits.
+  setArgon2Isolation('child-process');
   const passphrase = values['vault-passphrase-stdin']
     ? await readFirstStdinLine()
     : process.env[ENCLAVE_PASSPHRASE_ENV];

@@ -30,6 +30,7 @@ import {
   policyInForce,
   readWalletConfig,
 } from './common.ts';
+import { outcomeFacts, ownerActor, recordAct } from './record.ts';
 
 export interface ChangePolicyParams {
   readonly owner: Owner;
@@ -98,7 +99,20 @@ export async function executeChangePolicy(
       } else {
         const bundle = await signPolicyBundle(wallet.id, document, ownerSigner);
         await runtime.enclave.use((client) => client.setPolicy(bundle));
-        await setWalletPolicy(runtime.store.db, wallet.id, JSON.stringify(bundle), document.version);
+        await runtime.store.writeTransaction(async (trx) => {
+          await setWalletPolicy(trx, wallet.id, JSON.stringify(bundle), document.version);
+          await recordAct(trx, {
+            kind: 'policy.changed',
+            actor: ownerActor(owner),
+            walletId: wallet.id,
+            details: {
+              step: 'enclave+server',
+              version: document.version,
+              previousVersion: inForce.document.version,
+              policyHash: policyHashHex(document),
+            },
+          });
+        });
         enclave = { status: 'done' };
       }
 
@@ -138,13 +152,24 @@ export async function executeChangePolicy(
       } catch (error) {
         chain = pendingOutcome(error);
       }
-      await insertOwnerAct(runtime.store.db, {
-        id: newActId(),
-        walletId: wallet.id,
-        kind: 'policy',
-        status: chain.status === 'pending' ? 'pending' : 'done',
-        detail: { policyVersion: document.version },
-        signature: chain.signature ?? null,
+      await runtime.store.writeTransaction(async (trx) => {
+        const act = await insertOwnerAct(trx, {
+          id: newActId(),
+          walletId: wallet.id,
+          kind: 'policy',
+          status: chain.status === 'pending' ? 'pending' : 'done',
+          detail: { policyVersion: document.version },
+          signature: chain.signature ?? null,
+        });
+        // The on-chain limits are the worst case if everything off-chain fails: their change is recorded too.
+        if (chain.status === 'unchanged') return;
+        await recordAct(trx, {
+          kind: 'policy.changed',
+          actor: ownerActor(owner),
+          walletId: wallet.id,
+          subject: act.id,
+          details: { step: 'chain', version: document.version, chain: outcomeFacts(chain) },
+        });
       });
       return { walletId: wallet.id, policyVersion: document.version, policy: document, enclave, chain };
     }),

@@ -12,10 +12,11 @@
  * kept with the act, for resume.
  */
 import { PublicKey } from '@solana/web3.js';
+import type { Kysely } from 'kysely';
 import { WaiaasError } from '../../core/errors.ts';
 import { type PolicyDocument, policyHashHex, signPolicyBundle } from '../../core/policy.ts';
 import { buildFreeze } from '../../squads/index.ts';
-import { type Owner, type Store, setWalletPolicy, type Wallet } from '../../store/index.ts';
+import { type Database, type Owner, type Store, setWalletPolicy, type Wallet } from '../../store/index.ts';
 import { insertOwnerAct, latestOwnerAct, updateOwnerAct } from '../../store/owner-acts.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { signSendConfirm } from '../wallets/send-signed.ts';
@@ -30,6 +31,7 @@ import {
   policyInForce,
   readWalletConfig,
 } from './common.ts';
+import { outcomeFacts, ownerActor, recordAct } from './record.ts';
 
 export interface FreezeParams {
   readonly owner: Owner;
@@ -92,8 +94,21 @@ export interface ServerBlock {
   readonly inFlightTransfers: string[];
 }
 
-/** Step 1, in one write transaction: the wallet frozen, open transfers cancelled, the act recorded. */
-export async function blockOnServer(store: Store, walletId: string): Promise<ServerBlock> {
+/**
+ * Writes what the block leaves besides its own rows (audit entry, webhook event) inside its
+ * transaction, as its last statements.
+ */
+export type BlockRecorder = (trx: Kysely<Database>, block: ServerBlock) => Promise<void>;
+
+/**
+ * Step 1, in one write transaction: the wallet frozen, open transfers cancelled, the act recorded,
+ * and whatever `record` adds (who blocked it, and why).
+ */
+export async function blockOnServer(
+  store: Store,
+  walletId: string,
+  record?: BlockRecorder,
+): Promise<ServerBlock> {
   // SQLite's BEGIN IMMEDIATE already holds the write lock; PostgreSQL takes the wallet row's.
   const lockRow = store.engine === 'postgres';
   return store.writeTransaction(async (trx) => {
@@ -137,19 +152,39 @@ export async function blockOnServer(store: Store, walletId: string): Promise<Ser
       kind: 'freeze',
       detail: { restorePolicy: restore, cancelledTransfers },
     });
-    return {
+    const block: ServerBlock = {
       actId: act.id,
       changed,
       restore,
       cancelledTransfers,
       inFlightTransfers: inFlight.map((transfer) => transfer.id),
     };
+    await record?.(trx, block);
+    return block;
   });
 }
 
+/** The owner's kill switch as the audit log and the owner's webhooks see its server step. */
+const recordOwnerBlock =
+  (owner: Owner, walletId: string): BlockRecorder =>
+  (trx, block) => {
+    const facts = {
+      cancelledTransfers: block.cancelledTransfers,
+      inFlightTransfers: block.inFlightTransfers,
+    };
+    return recordAct(trx, {
+      kind: 'owner.freeze',
+      actor: ownerActor(owner),
+      walletId,
+      subject: block.actId,
+      details: { step: 'server', changed: block.changed, ...facts },
+      event: block.changed ? { type: 'wallet.frozen', data: { by: 'owner', ...facts } } : undefined,
+    });
+  };
+
 export async function executeFreeze(runtime: Runtime, validated: ValidatedFreeze): Promise<FreezeResult> {
   const { owner, wallet } = validated;
-  const block = await blockOnServer(runtime.store, wallet.id);
+  const block = await blockOnServer(runtime.store, wallet.id, recordOwnerBlock(owner, wallet.id));
   const server = {
     changed: block.changed,
     cancelledTransfers: block.cancelledTransfers,
@@ -211,10 +246,24 @@ export async function executeFreeze(runtime: Runtime, validated: ValidatedFreeze
         }
 
         const complete = enclave.status !== 'pending' && chain.status !== 'pending';
-        await updateOwnerAct(runtime.store.db, block.actId, {
-          status: complete ? 'done' : 'pending',
-          signature: chain.signature ?? null,
-          errorCode: chain.error?.code ?? enclave.error?.code ?? null,
+        await runtime.store.writeTransaction(async (trx) => {
+          await updateOwnerAct(trx, block.actId, {
+            status: complete ? 'done' : 'pending',
+            signature: chain.signature ?? null,
+            errorCode: chain.error?.code ?? enclave.error?.code ?? null,
+          });
+          await recordAct(trx, {
+            kind: 'owner.freeze',
+            actor: ownerActor(owner),
+            walletId: wallet.id,
+            subject: block.actId,
+            details: {
+              step: 'enclave+chain',
+              status: complete ? 'done' : 'pending',
+              enclave: { ...outcomeFacts(enclave), policyVersion: enclave.policyVersion },
+              chain: outcomeFacts(chain),
+            },
+          });
         });
         const notes = [
           ...(server.inFlightTransfers.length > 0 ? [IN_FLIGHT_NOTE] : []),

@@ -26,6 +26,7 @@ import {
   policyInForce,
   readWalletConfig,
 } from './common.ts';
+import { ownerActor, recordAct } from './record.ts';
 
 export interface ResumeParams {
   readonly owner: Owner;
@@ -147,16 +148,31 @@ export async function executeResume(runtime: Runtime, validated: ValidatedResume
           .where('status', 'in', ['active', 'frozen'])
           .execute();
         if (refrozen) return false;
-        await insertOwnerAct(trx, {
+        const detail = {
+          policyVersion: document.version,
+          agent: agent.toBase58(),
+          signature: chain.signature ?? null,
+        };
+        const act = await insertOwnerAct(trx, {
           id: newActId(),
           walletId: wallet.id,
           kind: 'resume',
           status: 'done',
-          detail: {
-            policyVersion: document.version,
-            agent: agent.toBase58(),
-            signature: chain.signature ?? null,
-          },
+          detail,
+        });
+        await recordAct(trx, {
+          kind: 'owner.resume',
+          actor: ownerActor(owner),
+          walletId: wallet.id,
+          subject: act.id,
+          details: { ...detail, wasFrozen: wallet.status === 'frozen', chain: chain.status },
+          event:
+            wallet.status === 'frozen'
+              ? {
+                  type: 'wallet.resumed',
+                  data: { policyVersion: document.version, agentPublicKey: detail.agent },
+                }
+              : undefined,
         });
         return true;
       });

@@ -37,6 +37,7 @@ import {
   policyInForce,
   readWalletConfig,
 } from './common.ts';
+import { ownerActor, recordAct } from './record.ts';
 
 export interface RotateAgentKeyParams {
   readonly owner: Owner;
@@ -130,8 +131,17 @@ async function startRotation(
   return { actId: act.id, oldAgent: onChainAgent, newAgent: sealed.publicKey, sealed };
 }
 
-/** In one transaction: the new key active, the old one retired (a repeat finds the new one there). */
-async function switchAgentKeys(runtime: Runtime, walletId: string, rotation: Rotation): Promise<void> {
+/**
+ * In one transaction: the new key active, the old one retired (a repeat finds the new one there), and
+ * the rotation in the audit log and the owner's webhooks.
+ */
+async function switchAgentKeys(
+  runtime: Runtime,
+  owner: Owner,
+  walletId: string,
+  rotation: Rotation,
+  chain: LayerOutcome,
+): Promise<void> {
   await runtime.store.writeTransaction(async (trx) => {
     const present = await trx
       .selectFrom('agent_keys')
@@ -151,6 +161,17 @@ async function switchAgentKeys(runtime: Runtime, walletId: string, rotation: Rot
       .set({ updated_at: BigInt(Date.now()) })
       .where('id', '=', walletId)
       .execute();
+    // A repeat after a crash finds the switch committed, with its record.
+    if (present !== undefined) return;
+    const keys = { oldAgentPublicKey: rotation.oldAgent, agentPublicKey: rotation.newAgent };
+    await recordAct(trx, {
+      kind: 'owner.rotate',
+      actor: ownerActor(owner),
+      walletId,
+      subject: rotation.actId,
+      details: { ...keys, chain: chain.status, signature: chain.signature ?? null },
+      event: { type: 'wallet.agent_rotated', data: { ...keys, signature: chain.signature ?? null } },
+    });
   });
 }
 
@@ -206,7 +227,7 @@ export async function executeRotateAgentKey(
               ),
             };
 
-      await switchAgentKeys(runtime, wallet.id, rotation);
+      await switchAgentKeys(runtime, owner, wallet.id, rotation, chain);
       await runtime.enclave.use((client) => client.retireAgentKey(wallet.id, rotation.oldAgent));
       await updateOwnerAct(runtime.store.db, rotation.actId, {
         status: 'done',

@@ -24,6 +24,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { rpcFailure } from '../wallets/send-signed.ts';
 import { readTokenAsset } from './chain-reads.ts';
 import { assertSettled, assertUnlockOffered, newActId, oneActAtATime, ownersWallet } from './common.ts';
+import { ownerActor, recordAct } from './record.ts';
 
 export interface WithdrawParams {
   readonly owner: Owner;
@@ -120,6 +121,48 @@ const resultOf = (act: OwnerAct, repeated: boolean): WithdrawResult => {
   };
 };
 
+/** The withdrawal landed: the act done, in the audit log and the owner's webhooks, in one transaction. */
+async function recordDone(
+  runtime: Runtime,
+  owner: Owner,
+  act: Pick<OwnerAct, 'id' | 'walletId' | 'detail'>,
+  signature: string,
+) {
+  const { to, asset, amount } = act.detail as { to: string; asset: string; amount: string };
+  await runtime.store.writeTransaction(async (trx) => {
+    await updateOwnerAct(trx, act.id, { status: 'done', errorCode: null });
+    await recordAct(trx, {
+      kind: 'owner.withdraw',
+      actor: ownerActor(owner),
+      walletId: act.walletId,
+      subject: act.id,
+      details: { outcome: 'done', to, asset, amount, signature },
+      event: { type: 'wallet.withdrawn', data: { to, asset, amount, signature } },
+    });
+  });
+}
+
+/** The chain refused the withdrawal: recorded, so a refused owner act is as visible as a done one. */
+async function recordFailed(
+  runtime: Runtime,
+  owner: Owner,
+  actId: string,
+  walletId: string,
+  detail: Record<string, unknown>,
+  error: WaiaasError,
+) {
+  await runtime.store.writeTransaction(async (trx) => {
+    await updateOwnerAct(trx, actId, { status: 'failed', errorCode: error.code });
+    await recordAct(trx, {
+      kind: 'owner.withdraw',
+      actor: ownerActor(owner),
+      walletId,
+      subject: actId,
+      details: { outcome: 'failed', errorCode: error.code, ...detail },
+    });
+  });
+}
+
 /**
  * What a repeated call finds: the earlier answer, a refusal, or undefined when the earlier attempt
  * provably did not land (its blockhash expired) and may be made again.
@@ -138,7 +181,7 @@ async function earlierAttempt(
   if (act.signature === null || act.lastValidBlockHeight === null) return { act };
   const outcome = await runtime.chain.confirm(act.signature, act.lastValidBlockHeight);
   if (outcome.status === 'confirmed') {
-    await updateOwnerAct(runtime.store.db, act.id, { status: 'done', errorCode: null });
+    await recordDone(runtime, validated.owner, act, act.signature);
     return { act, result: resultOf({ ...act, status: 'done' }, true) };
   }
   if (outcome.status === 'failed' || outcome.status === 'expired') return { act };
@@ -214,7 +257,7 @@ export async function executeWithdraw(
       }
 
       const fail = async (error: WaiaasError) => {
-        await updateOwnerAct(runtime.store.db, actId, { status: 'failed', errorCode: error.code });
+        await recordFailed(runtime, validated.owner, actId, validated.wallet.id, detail, error);
         return error;
       };
       try {
@@ -230,7 +273,12 @@ export async function executeWithdraw(
           details: { signature },
         });
       }
-      await updateOwnerAct(runtime.store.db, actId, { status: 'done' });
+      await recordDone(
+        runtime,
+        validated.owner,
+        { id: actId, walletId: validated.wallet.id, detail },
+        signature,
+      );
       return { walletId: validated.wallet.id, ...detail, signature, repeated: false };
     }),
   );

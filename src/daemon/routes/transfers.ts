@@ -43,9 +43,11 @@ export const transferSchema = z
     walletId: z.string(),
     status: statusSchema,
     tier: z.enum(['instant', 'notify', 'delay', 'approval']),
+    // Plain strings on the way out: these values were checked on the way in, and re-checking every
+    // answer (a base58 decode per address) costs the transfer path for nothing.
     asset: z.string().describe('"SOL" or the base58 mint'),
-    amount: amountSchema,
-    to: addressSchema,
+    amount: z.string().describe('base units, as a decimal string'),
+    to: z.string().describe('base58 recipient address'),
     memo: z.string().optional(),
     signature: z.string().optional().describe('the transaction that moved (or tried to move) the funds'),
     proposalSignature: z.string().optional().describe('approval tier: the agent’s proposal transaction'),

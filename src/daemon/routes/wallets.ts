@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { policyDocumentSchema } from '../../core/policy.ts';
 import { activeAgentKeys, listWalletsOfOwner, type Wallet } from '../../store/index.ts';
 import { ownerUnlock, requireRole } from '../auth.ts';
+import { chainSnapshotsOf } from '../exposure/chain-snapshot.ts';
+import { readWalletExposure } from '../exposure/exposure.ts';
+import { walletExposureSchema } from '../exposure/schema.ts';
 import { problemSchema } from '../problem.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { addressSchema, idParamsSchema, nameSchema } from '../schemas.ts';
@@ -21,6 +24,7 @@ export const walletSchema = z
     ownerPublicKey: addressSchema,
     policy: policyDocumentSchema,
     createdAt: z.string(),
+    exposure: walletExposureSchema.optional().describe('GET /v1/wallets/:id only'),
   })
   .meta({ id: 'Wallet' });
 
@@ -106,7 +110,7 @@ export const walletRoutes =
       {
         onRequest: requireRole(runtime.store, 'owner'),
         schema: {
-          summary: 'One wallet',
+          summary: 'One wallet, with its exposure: the worst-case loss if everything off-chain failed',
           tags: ['wallets'],
           security: [{ bearer: [] }],
           params: idParamsSchema,
@@ -115,7 +119,12 @@ export const walletRoutes =
       },
       async (request) => {
         const owner = ownerOf(request.principal);
-        return present(await walletFor(runtime.store, request.principal, request.params.id), owner.publicKey);
+        const wallet = await walletFor(runtime.store, request.principal, request.params.id);
+        const [shown, exposure] = await Promise.all([
+          present(wallet, owner.publicKey),
+          readWalletExposure(chainSnapshotsOf(runtime), wallet),
+        ]);
+        return { ...shown, exposure };
       },
     );
 

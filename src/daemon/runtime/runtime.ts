@@ -14,6 +14,7 @@ import type { Config } from '../config.ts';
 import { EnclaveSupervisor } from '../enclave-supervisor.ts';
 import type { Logger } from '../logger.ts';
 import { type DaemonSecret, loadDaemonSecret } from './daemon-secret.ts';
+import { auditEnclaveRestarts } from './enclave-restarts.ts';
 import { loadFeePayer } from './fee-payer.ts';
 import { OwnerKeys } from './owner-keys.ts';
 
@@ -91,6 +92,7 @@ export async function startRuntime({ config, store, rpcUrl, logger }: StartRunti
     },
     log: (line) => logger.warn(line),
   });
+  const stopAuditingRestarts = auditEnclaveRestarts(enclave, store, logger);
   await enclave.start();
   const ownerKeys = new OwnerKeys();
 
@@ -105,6 +107,7 @@ export async function startRuntime({ config, store, rpcUrl, logger }: StartRunti
     daemonSecret,
     async close() {
       await enclave.stop();
+      stopAuditingRestarts();
       await ownerKeys.close();
       chain.close();
     },

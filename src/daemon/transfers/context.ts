@@ -7,6 +7,7 @@ import type { TransferRecord } from '../../store/transfers.ts';
 import type { Logger } from '../logger.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { TransferEvents } from './events.ts';
+import type { SpendTemplates } from './spend-templates.ts';
 import type { TokenAssets } from './token-assets.ts';
 import type { FaultHook, PipelineStep } from './types.ts';
 import type { WalletContexts } from './wallet-context.ts';
@@ -26,6 +27,7 @@ export interface PipelineContext {
   readonly faults: FaultHook | undefined;
   readonly wallets: WalletContexts;
   readonly tokens: TokenAssets;
+  readonly spends: SpendTemplates;
   /** Serialises proposals per wallet (each takes the multisig's next transaction index). */
   readonly proposals: WalletLocks;
   readonly events: TransferEvents;

@@ -20,6 +20,7 @@ import { type Rejection, rejectTransfer } from './approval/reject.ts';
 import type { PipelineContext } from './context.ts';
 import { TransferEvents } from './events.ts';
 import { replicaIdFor } from './replica.ts';
+import { SpendTemplates } from './spend-templates.ts';
 import { type TransferBody, validateTransfer } from './steps/validate.ts';
 import { submitTransfer } from './submit-transfer.ts';
 import { TokenAssets } from './token-assets.ts';
@@ -87,6 +88,7 @@ export class TransferService {
       faults: options.faults,
       wallets: new WalletContexts(),
       tokens: new TokenAssets(),
+      spends: new SpendTemplates(),
       proposals: locks,
       events: this.events,
       feePayer: {

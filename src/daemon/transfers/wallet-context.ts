@@ -25,6 +25,8 @@ export interface WalletContext {
   readonly policy: Policy;
   /** The newest active agent key; undefined while none is (e.g. frozen and rotated out). */
   readonly agent: PublicKey | undefined;
+  /** base58 of `agent`. */
+  readonly agentAddress: string | undefined;
 }
 
 const MAX_ENTRIES = 10_000;
@@ -51,6 +53,7 @@ async function loadWalletContext(db: Kysely<Database>, walletId: string): Promis
     vaultAddress: wallet.vault,
     policy: parsed.policy,
     agent: agent ? new PublicKey(agent.publicKey) : undefined,
+    agentAddress: agent?.publicKey,
   };
 }
 

@@ -8,14 +8,24 @@ import {
   type AttestationRequest,
 } from './provider.ts';
 
-export interface DevAttestationProviderOptions {
+export type DevAttestationProviderOptions = {
   /** Where the development CA lives (created on first run). */
   readonly dir: string;
-  /** The enclave's code bundle; PCR0 is its SHA-384. */
-  readonly codeBundle: Uint8Array;
   /** Clock, for tests. */
   readonly now?: () => number;
-}
+} & (
+  | {
+      /** The enclave's code bundle; PCR0 is its SHA-384. */
+      readonly codeBundle: Uint8Array;
+    }
+  | {
+      /**
+       * The SHA-384 of the code bundle, measured when the running code was built from it (the bundled
+       * enclave process carries it, so it reports what it runs, not what is on disk now).
+       */
+      readonly codeSha384: Uint8Array;
+    }
+);
 
 export interface DevAttestationProvider extends AttestationProvider {
   readonly kind: 'dev';
@@ -37,9 +47,13 @@ const sha384 = (bytes: Uint8Array | string): Uint8Array =>
  * here, so they hold the SHA-384 of fixed labels: non-zero, so a dev document never reads as a
  * Nitro debug-mode one (PCR0-2 all zero), and never equal to a real measurement. The rest are zero.
  */
-export const devPcrs = (codeBundle: Uint8Array): Uint8Array[] => {
+export const devPcrs = (codeBundle: Uint8Array): Uint8Array[] => devPcrsOfMeasurement(sha384(codeBundle));
+
+/** The same PCRs from PCR0 itself (48 bytes). */
+export const devPcrsOfMeasurement = (pcr0: Uint8Array): Uint8Array[] => {
+  if (pcr0.length !== 48) throw new RangeError('PCR0 is a 48-byte SHA-384');
   const pcrs: Uint8Array[] = Array.from({ length: PCR_COUNT }, () => new Uint8Array(48));
-  pcrs[0] = sha384(codeBundle);
+  pcrs[0] = new Uint8Array(pcr0);
   pcrs[1] = sha384('waiaas-dev-attestation/pcr1');
   pcrs[2] = sha384('waiaas-dev-attestation/pcr2');
   return pcrs;
@@ -66,7 +80,8 @@ export const createDevAttestationProvider = async (
   const now = options.now ?? Date.now;
   const authority = await loadOrCreateDevCa(options.dir, now());
   const moduleId = `${DEV_MODULE_ID_PREFIX}${randomBytes(8).toString('hex')}`;
-  const pcrs = devPcrs(options.codeBundle);
+  const pcrs =
+    'codeSha384' in options ? devPcrsOfMeasurement(options.codeSha384) : devPcrs(options.codeBundle);
   return {
     kind: 'dev',
     moduleId,

@@ -1,6 +1,8 @@
 /** The tools the MCP server offers, in the order clients list them. */
+
+import { dryRunSend } from './dry-run-send.ts';
 import { getBalance, getBudget, getDepositAddress, getPolicy } from './read-wallet.ts';
-import { dryRunSend, send } from './send.ts';
+import { send } from './send.ts';
 import type { Tool } from './tool.ts';
 import { getTransfer, listTransfers } from './transfers.ts';
 

@@ -1,7 +1,7 @@
 /** get_transfer and list_transfers: the wallet's transfers in UI units. */
 import { WaiaasApiError } from '../../sdk/index.ts';
-import { transferText } from './send.ts';
 import { failure, json, stringArg, type Tool, text } from './tool.ts';
+import { transferText } from './transfer-request.ts';
 
 export const getTransfer: Tool = {
   name: 'get_transfer',

@@ -1,12 +1,17 @@
 /** Transfers from a wallet (agent or owner) and their history. */
 import { amountToWire } from '../amounts.ts';
-import { amountsFromWire } from '../codec.ts';
+import { amountsFromWire, dryRunFromWire } from '../codec.ts';
 import { type CallOptions, type HttpTransport, path } from '../http.ts';
 import { type ListOptions, Paginated } from '../paginate.ts';
-import type { DryRunResult, Page, Transfer, TransferOutcome, TransferRequest } from '../types.ts';
+import type { DryRunResult, LayerName, Page, Transfer, TransferOutcome, TransferRequest } from '../types.ts';
 import { newIdempotencyKey } from './idempotency.ts';
 
 export interface TransferListOptions extends ListOptions, CallOptions {}
+
+export interface DryRunOptions extends CallOptions {
+  /** The layers to ask (default all three); the server layer is always checked. */
+  layers?: LayerName[];
+}
 
 const transferBody = (request: TransferRequest) => ({
   to: request.to,
@@ -37,22 +42,27 @@ export const transfersApi = (http: HttpTransport) => ({
     return { ...amountsFromWire<TransferOutcome>(response.body), idempotencyKey };
   },
 
-  /** The decision the policy would take and its reasons; nothing is executed or reserved. */
+  /**
+   * What the transfer would meet now: the decision (tier, or the first refusal with its layer and
+   * code), each layer's verdict, and the budget left per tier and window. Nothing is reserved, signed
+   * or sent. `layers` limits which layers are asked (the server is always checked).
+   */
   async dryRun(
     walletId: string,
     request: Omit<TransferRequest, 'idempotencyKey'>,
-    call?: CallOptions,
+    options: DryRunOptions = {},
   ): Promise<DryRunResult> {
-    const response = await http.request(
+    const response = await http.request<Parameters<typeof dryRunFromWire>[0]>(
       {
         method: 'POST',
         path: path`/v1/wallets/${walletId}/transfers/dry-run`,
+        query: { layers: options.layers?.join(',') },
         body: transferBody(request),
         repeatable: true,
       },
-      call,
+      options,
     );
-    return amountsFromWire(response.body);
+    return dryRunFromWire(response.body);
   },
 
   async get(transferId: string, call?: CallOptions): Promise<Transfer> {

@@ -22,14 +22,15 @@ export const webhooksApi = (http: HttpTransport) => ({
       .body;
   },
 
-  list(options: ListOptions & CallOptions = {}): Paginated<Webhook> {
+  /** The owner's webhooks, never their secrets (one page; a later cursor is followed). */
+  list(call: CallOptions = {}): Paginated<Webhook> {
     return new Paginated(async (cursor) => {
       const response = await http.request<Page<Webhook>>(
-        { method: 'GET', path: '/v1/webhooks', query: { cursor, limit: options.limit } },
-        options,
+        { method: 'GET', path: '/v1/webhooks', query: { cursor } },
+        call,
       );
       return response.body;
-    }, options.cursor);
+    });
   },
 
   /** Deletes the webhook; deliveries not yet sent are cancelled. */

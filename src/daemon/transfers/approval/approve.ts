@@ -6,7 +6,8 @@
  */
 import { PublicKey } from '@solana/web3.js';
 import { WaiaasError } from '../../../core/errors.ts';
-import { signWeb3Transaction } from '../../../keys/index.ts';
+import { signTransactionMessage } from '../../../keys/sign-transaction.ts';
+import type { OwnerSigner } from '../../../keys/types.ts';
 import { buildOwnerApproveAndExecute, readPendingTransfer } from '../../../squads/index.ts';
 import type { Owner } from '../../../store/owners.ts';
 import { findTransfer, type TransferRecord, transitionTransfer } from '../../../store/transfers.ts';
@@ -15,6 +16,7 @@ import { driveSigned } from '../drive-signed.ts';
 import { ensureTokenAccount } from '../steps/ensure-token-account.ts';
 import { feePayerSign } from '../steps/fee-payer-sign.ts';
 import { persistSigned } from '../steps/persist-signed.ts';
+import { builtFromVersioned } from '../steps/signed-message.ts';
 import { isHalt } from '../types.ts';
 import type { WalletContext } from '../wallet-context.ts';
 import { expireIfOverdue } from './expire.ts';
@@ -23,7 +25,7 @@ import { notInState, ownedTransfer } from './owned.ts';
 async function executeApproved(
   ctx: PipelineContext,
   owner: Owner,
-  signer: Parameters<typeof signWeb3Transaction>[0],
+  signer: OwnerSigner,
   record: TransferRecord,
   wallet: WalletContext,
 ): Promise<TransferRecord> {
@@ -50,14 +52,10 @@ async function executeApproved(
       feePayer: ctx.feePayer.publicKey,
       recentBlockhash: blockhash,
     });
-    const built = {
-      transaction,
-      message: transaction.message.serialize(),
-      lastValidBlockHeight,
-      transactionIndex: undefined,
-    };
+    const built = builtFromVersioned(transaction, lastValidBlockHeight);
     await reachedStep(ctx, 'built', record);
-    await signWeb3Transaction(signer, transaction);
+    const { signerIndex, signature: ownerSignature } = await signTransactionMessage(signer, built.message);
+    built.signatures[signerIndex] = ownerSignature;
     const signature = feePayerSign(ctx, built);
     await reachedStep(ctx, 'fee-payer-signed', record);
     const persisted = await persistSigned(ctx, record, built, signature);

@@ -1,22 +1,18 @@
 /**
- * Step 4: the unsigned transaction. The agent's autonomous tiers are one `spendingLimitUse`; the
- * approval tier is a vault transaction + proposal the agent creates and approves. The fee payer pays
- * both; the blockhash comes from the chain client's shared cache (no round trip per transfer).
+ * Step 4: the unsigned transaction. The agent's autonomous tiers are one `spendingLimitUse` (with a
+ * compute-unit limit); the approval tier is a vault transaction + proposal the agent creates and
+ * approves. The fee payer pays both; the blockhash comes from the chain client's shared cache (no
+ * round trip per transfer), and the spend's message from a per-recipient template (spend-templates.ts).
  */
 import { createHash } from 'node:crypto';
-import { PublicKey, type VersionedTransaction } from '@solana/web3.js';
+import { PublicKey } from '@solana/web3.js';
 import { buildAgentTransfer, buildVaultTransferProposal, type TransferAsset } from '../../../squads/index.ts';
 import type { TransferRecord } from '../../../store/transfers.ts';
 import type { PipelineContext } from '../context.ts';
 import type { WalletContext } from '../wallet-context.ts';
+import { type BuiltTransaction, builtFromMessage, builtFromVersioned } from './signed-message.ts';
 
-export interface BuiltTransaction {
-  readonly transaction: VersionedTransaction;
-  /** The serialized message: what every signer signs. */
-  readonly message: Uint8Array;
-  readonly lastValidBlockHeight: bigint;
-  readonly transactionIndex: bigint | undefined;
-}
+export type { BuiltTransaction } from './signed-message.ts';
 
 /**
  * Two transfers of one wallet with the same amount and recipient, built on the same blockhash, would
@@ -43,23 +39,34 @@ export async function buildAgentSpend(
   attempt = 0,
 ): Promise<BuiltTransaction> {
   const { blockhash, lastValidBlockHeight } = await ctx.chain.recentBlockhash();
-  const transaction = buildAgentTransfer({
-    computeBudget: { unitLimit: unitLimitFor(record.id, asset, attempt) },
+  const unitLimit = unitLimitFor(record.id, asset, attempt);
+  if (record.memo !== null) {
+    const transaction = buildAgentTransfer({
+      computeBudget: { unitLimit },
+      multisig: wallet.multisig,
+      agent,
+      asset,
+      amount: record.amount,
+      destination: new PublicKey(record.destination),
+      memo: record.memo,
+      feePayer: ctx.feePayer.publicKey,
+      recentBlockhash: blockhash,
+    });
+    return builtFromVersioned(transaction, lastValidBlockHeight);
+  }
+  const agentAddress = agent === wallet.agent ? wallet.agentAddress : agent.toBase58();
+  const { message, signers } = ctx.spends.message({
+    walletKey: `${wallet.id}|${agentAddress}`,
     multisig: wallet.multisig,
     agent,
     asset,
-    amount: record.amount,
-    destination: new PublicKey(record.destination),
-    ...(record.memo !== null && { memo: record.memo }),
+    destination: record.destination,
     feePayer: ctx.feePayer.publicKey,
-    recentBlockhash: blockhash,
+    amount: record.amount,
+    unitLimit,
+    blockhash,
   });
-  return {
-    transaction,
-    message: transaction.message.serialize(),
-    lastValidBlockHeight,
-    transactionIndex: undefined,
-  };
+  return builtFromMessage(message, signers, lastValidBlockHeight);
 }
 
 export async function buildProposal(
@@ -80,10 +87,5 @@ export async function buildProposal(
     feePayer: ctx.feePayer.publicKey,
     recentBlockhash: blockhash,
   });
-  return {
-    transaction: proposal.transaction,
-    message: proposal.transaction.message.serialize(),
-    lastValidBlockHeight,
-    transactionIndex,
-  };
+  return builtFromVersioned(proposal.transaction, lastValidBlockHeight, transactionIndex);
 }

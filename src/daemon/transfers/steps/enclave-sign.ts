@@ -2,10 +2,9 @@
  * Step 5: the enclave parses the message itself, runs L2 and signs as the agent. The request id is the
  * transfer id, so the delay tier is timed from the enclave's first sight of this transfer.
  */
-import { PublicKey } from '@solana/web3.js';
 import { isWaiaasError, type WaiaasError } from '../../../core/errors.ts';
 import type { PipelineContext } from '../context.ts';
-import type { BuiltTransaction } from './build.ts';
+import { addSignature, type BuiltTransaction } from './signed-message.ts';
 
 export async function enclaveSign(
   ctx: PipelineContext,
@@ -16,7 +15,7 @@ export async function enclaveSign(
   const result = await ctx.runtime.enclave.use((client) =>
     client.sign(walletId, built.message, { requestId }),
   );
-  built.transaction.addSignature(new PublicKey(result.publicKey), result.signature);
+  addSignature(built, result.publicKey, result.signature);
 }
 
 /** The enclave's answer was about the signing key, not the transfer: a fresh key may sign it. */

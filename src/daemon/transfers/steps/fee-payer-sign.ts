@@ -1,12 +1,10 @@
 /** Step 6: the daemon's fee payer, always account 0, signs the same message bytes last. */
-import bs58 from 'bs58';
 import { signEd25519 } from '../../../keys/ed25519.ts';
 import type { PipelineContext } from '../context.ts';
-import type { BuiltTransaction } from './build.ts';
+import { type BuiltTransaction, transactionSignature } from './signed-message.ts';
 
 /** Returns the transaction's signature (the fee payer's), base58. */
 export function feePayerSign(ctx: PipelineContext, built: BuiltTransaction): string {
-  const signature = signEd25519(ctx.feePayer.privateKey, built.message);
-  built.transaction.signatures[0] = signature;
-  return bs58.encode(signature);
+  built.signatures[0] = signEd25519(ctx.feePayer.privateKey, built.message);
+  return transactionSignature(built);
 }

@@ -6,7 +6,7 @@
  */
 import { isUniqueViolation, type TransferRecord, transitionTransfer } from '../../../store/transfers.ts';
 import { nowBig, type PipelineContext } from '../context.ts';
-import type { BuiltTransaction } from './build.ts';
+import { type BuiltTransaction, wireOf } from './signed-message.ts';
 
 export interface SignedTransaction {
   readonly kind: 'stored';
@@ -27,7 +27,7 @@ export async function persistSigned(
   built: BuiltTransaction,
   signature: string,
 ): Promise<PersistResult> {
-  const wire = built.transaction.serialize();
+  const wire = wireOf(built);
   const signedTransaction = Buffer.from(wire).toString('base64');
   const nowMs = nowBig(ctx);
   const status = record.status === 'received' ? 'received' : 'submitted';

@@ -1,0 +1,334 @@
+/**
+ * The HTTP API under load: requests per second and p50/p99 latency for GET /v1/wallets/:id (with its
+ * exposure), a dry run (all three layers, and the server layer alone), and an agent's instant transfer
+ * confirmed on the localnet (real Squads program, in its own process as `waiaas start` runs it), each
+ * from 32 concurrent clients over real HTTP (node:http with a keep-alive agent). Measured in the same
+ * process and run: a bare Fastify route (GET, and POST of a body of the same size as a transfer's), so
+ * what the API adds shows as a ratio to what Fastify and node:http cost on this machine.
+ * DESIGN.md §9: dry-run ≥ 5,000 requests/s.
+ *
+ *   node --import tsx bench/api.ts [--seconds 4] [--clients 32]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Keypair, PublicKey } from '@solana/web3.js';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { spawnLocalnet } from '../src/cli/localnet-child.ts';
+import { generateToken, hashToken } from '../src/core/tokens.ts';
+import { loadConfig } from '../src/daemon/config.ts';
+import { createLogger } from '../src/daemon/logger.ts';
+import { type Runtime, startRuntime } from '../src/daemon/runtime/runtime.ts';
+import { buildDaemonApp } from '../src/daemon/server.ts';
+import { findOwnerById, insertOperatorToken, openStore } from '../src/store/index.ts';
+
+const { values: args } = parseArgs({
+  options: { seconds: { type: 'string', default: '4' }, clients: { type: 'string', default: '32' } },
+});
+const PHASE_MS = Number(args.seconds) * 1000;
+const CLIENTS = Number(args.clients);
+const SOL = 1_000_000_000n;
+const AMOUNT = 1_000n;
+const PASSPHRASE = 'bench owner passphrase';
+
+interface Row {
+  name: string;
+  count: number;
+  failures: number;
+  seconds: number;
+  latencies: number[];
+}
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
+
+const rate = (row: Row) => row.count / row.seconds;
+
+function print(rows: Row[]) {
+  console.log(
+    `${'phase'.padEnd(54)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'n'.padStart(8)}  failures`,
+  );
+  for (const row of rows) {
+    const sorted = [...row.latencies].sort((a, b) => a - b);
+    console.log(
+      `${row.name.padEnd(54)}${rate(row).toFixed(0).padStart(9)}${percentile(sorted, 0.5).toFixed(2).padStart(9)}${percentile(
+        sorted,
+        0.99,
+      )
+        .toFixed(2)
+        .padStart(9)}${String(row.count).padStart(8)}  ${row.failures}`,
+    );
+  }
+}
+
+const failureReasons = new Map<string, number>();
+const noteFailure = (phase: string, answer: Answer) => {
+  let code = '';
+  try {
+    code = (JSON.parse(answer.body) as { code?: string }).code ?? '';
+  } catch {
+    // not JSON
+  }
+  const reason = `${phase}: ${answer.status} ${code}`;
+  failureReasons.set(reason, (failureReasons.get(reason) ?? 0) + 1);
+};
+
+/** Runs `one` from `clients` loops until the phase time is up, timing each call. */
+async function phase(name: string, clients: number, one: (client: number) => Promise<boolean>): Promise<Row> {
+  const latencies: number[] = [];
+  let failures = 0;
+  const begin = performance.now();
+  const deadline = begin + PHASE_MS;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, client) => {
+      while (performance.now() < deadline) {
+        const t0 = performance.now();
+        const ok = await one(client);
+        latencies.push(performance.now() - t0);
+        if (!ok) failures++;
+      }
+    }),
+  );
+  return { name, count: latencies.length, failures, seconds: (performance.now() - begin) / 1000, latencies };
+}
+
+/** One HTTP request over the keep-alive agent; the whole answer is read. */
+function call(
+  agent: Agent,
+  base: URL,
+  method: 'GET' | 'POST',
+  path: string,
+  token: string | undefined,
+  body?: string,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = Buffer.byteLength(body);
+    }
+    const req = request(new URL(path, base), { method, agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+interface BenchWallet {
+  id: string;
+  vault: string;
+  token: string;
+}
+
+async function airdrop(runtime: Runtime, address: string, lamports: bigint) {
+  const signature = await runtime.chain.connection.requestAirdrop(new PublicKey(address), Number(lamports));
+  const { lastValidBlockHeight } = await runtime.chain.recentBlockhash();
+  await runtime.chain.confirm(signature, lastValidBlockHeight);
+}
+
+async function setUp(app: FastifyInstance, runtime: Runtime, wallets: number) {
+  const operator = generateToken('waiaas_op_');
+  await insertOperatorToken(runtime.store.db, { tokenHash: hashToken(operator), label: 'bench' });
+  const ownerResponse = await app.inject({
+    method: 'POST',
+    url: '/v1/owners',
+    headers: { authorization: `Bearer ${operator}` },
+    payload: { name: 'Bench owner', signer: { kind: 'local', passphrase: PASSPHRASE } },
+  });
+  const owner = ownerResponse.json() as { id: string; token: string };
+  // One unlock window for all the wallets, instead of a keystore decryption per wallet.
+  const ownerRecord = await findOwnerById(runtime.store.db, owner.id);
+  await runtime.ownerKeys.of(ownerRecord!).unlockFor(600, PASSPHRASE);
+  const policy = {
+    version: 1,
+    assets: {
+      SOL: {
+        perTransaction: String(SOL),
+        daily: String(1_000n * SOL),
+        tiers: { instantMax: String(SOL), notifyMax: String(SOL), delayMax: String(SOL), delaySeconds: 0 },
+      },
+    },
+    recipients: { mode: 'any' },
+    hours: { utc: [0, 24], days: [0, 1, 2, 3, 4, 5, 6] },
+    rate: { maxPerHour: 1_000_000 },
+    approvalTimeoutSeconds: 3600,
+  };
+  const made: BenchWallet[] = [];
+  for (let index = 0; index < wallets; index++) {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/wallets',
+      headers: { authorization: `Bearer ${owner.token}` },
+      payload: { name: `Bench ${index}`, policy },
+    });
+    if (response.statusCode !== 201) throw new Error(`wallet: ${response.body}`);
+    const wallet = response.json() as { id: string; vault: string };
+    const session = await app.inject({
+      method: 'POST',
+      url: `/v1/wallets/${wallet.id}/sessions`,
+      headers: { authorization: `Bearer ${owner.token}` },
+      payload: { ttlSeconds: 3600 },
+    });
+    await airdrop(runtime, wallet.vault, 100n * SOL);
+    made.push({ id: wallet.id, vault: wallet.vault, token: (session.json() as { token: string }).token });
+  }
+  return { ownerToken: owner.token, wallets: made };
+}
+
+/** The baseline: Fastify with nothing of ours, a GET and a POST of a JSON body, in this process. */
+async function bareServer(): Promise<{ app: FastifyInstance; base: URL }> {
+  const app = Fastify({ logger: false });
+  app.get('/bare', async () => ({ ok: true }));
+  app.post('/bare', async (req) => ({ ok: true, echoed: (req.body as { amount?: string }).amount }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, base: new URL(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`) };
+}
+
+async function main() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'waiaas-bench-api-'));
+  const localnet = await spawnLocalnet(0, { ...process.env, WAIAAS_DATA_DIR: join(dataDir, 'chain') });
+  const config = loadConfig({
+    WAIAAS_DATA_DIR: dataDir,
+    WAIAAS_PORT: '0',
+    WAIAAS_RPC_URL: localnet.rpcUrl,
+    // Measured here is the API's own cost; the limits would answer most of these requests 429.
+    WAIAAS_RATE_LIMIT_PER_TOKEN: '0',
+    WAIAAS_RATE_LIMIT_PER_IP: '0',
+  });
+  const store = await openStore({ sqlitePath: config.sqlitePath });
+  const runtime = await startRuntime({
+    config: { ...config, network: 'localnet' },
+    store,
+    rpcUrl: localnet.rpcUrl,
+    logger: createLogger('warn'),
+  });
+  const app = await buildDaemonApp(runtime);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const base = new URL(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
+  const bare = await bareServer();
+  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+  try {
+    console.log(`setting up ${CLIENTS} wallets …`);
+    const { ownerToken, wallets } = await setUp(app, runtime, CLIENTS);
+    const recipient = Keypair.generate().publicKey.toBase58();
+    await airdrop(runtime, recipient, SOL);
+    const transferBody = JSON.stringify({ to: recipient, amount: String(AMOUNT) });
+    const walletOf = (client: number) => wallets[client % wallets.length]!;
+
+    const expect =
+      (name: string, status: number, send: (client: number) => Promise<Answer>) => async (client: number) => {
+        const answer = await send(client);
+        if (answer.status !== status) noteFailure(name, answer);
+        return answer.status === status;
+      };
+    const phases: [string, (client: number) => Promise<boolean>][] = [
+      [
+        'bare Fastify: GET /bare',
+        expect('bare GET', 200, () => call(agent, bare.base, 'GET', '/bare', undefined)),
+      ],
+      [
+        'bare Fastify: POST /bare (transfer-sized JSON body)',
+        expect('bare POST', 200, () => call(agent, bare.base, 'POST', '/bare', undefined, transferBody)),
+      ],
+      [
+        'GET /v1/wallets/:id (owner, with exposure)',
+        expect('wallet', 200, (client) =>
+          call(agent, base, 'GET', `/v1/wallets/${walletOf(client).id}`, ownerToken),
+        ),
+      ],
+      [
+        'POST …/transfers/dry-run (agent, all layers)',
+        expect('dry-run', 200, (client) =>
+          call(
+            agent,
+            base,
+            'POST',
+            `/v1/wallets/${walletOf(client).id}/transfers/dry-run`,
+            walletOf(client).token,
+            transferBody,
+          ),
+        ),
+      ],
+      [
+        'POST …/transfers/dry-run?layers=server (agent)',
+        expect('dry-run server', 200, (client) =>
+          call(
+            agent,
+            base,
+            'POST',
+            `/v1/wallets/${walletOf(client).id}/transfers/dry-run?layers=server`,
+            walletOf(client).token,
+            transferBody,
+          ),
+        ),
+      ],
+      [
+        'POST …/transfers instant, confirmed (agent, 1 wallet each)',
+        expect('transfer', 200, (client) =>
+          call(
+            agent,
+            base,
+            'POST',
+            `/v1/wallets/${walletOf(client).id}/transfers`,
+            walletOf(client).token,
+            transferBody,
+          ),
+        ),
+      ],
+    ];
+
+    // Warm-up: JIT, connections, caches (a few requests of each kind per client).
+    for (const [, one] of phases) {
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async (_, client) => {
+          for (let index = 0; index < 3; index++) await one(client);
+        }),
+      );
+    }
+    failureReasons.clear();
+
+    const rows: Row[] = [];
+    for (const [name, one] of phases) rows.push(await phase(name, CLIENTS, one));
+    console.log(
+      `\n${CLIENTS} concurrent clients over real HTTP (keep-alive), ${PHASE_MS / 1000} s per phase\n`,
+    );
+    print(rows);
+    if (failureReasons.size > 0) console.log('failures:', Object.fromEntries(failureReasons));
+    const find = (prefix: string) => rows.find((row) => row.name.startsWith(prefix))!;
+    const barePost = rate(find('bare Fastify: POST'));
+    const bareGet = rate(find('bare Fastify: GET'));
+    console.log('');
+    console.log(
+      `GET wallet ${rate(find('GET /v1/wallets')).toFixed(0)}/s = ${((rate(find('GET /v1/wallets')) / bareGet) * 100).toFixed(0)}% of bare GET; ` +
+        `dry-run ${rate(find('POST …/transfers/dry-run (')).toFixed(0)}/s = ${((rate(find('POST …/transfers/dry-run (')) / barePost) * 100).toFixed(0)}% of bare POST ` +
+        `(server layer only: ${rate(find('POST …/transfers/dry-run?')).toFixed(0)}/s); ` +
+        `instant transfer ${rate(find('POST …/transfers instant')).toFixed(0)}/s`,
+    );
+    console.log('target (DESIGN §9): dry-run ≥ 5,000 requests/s');
+  } finally {
+    agent.destroy();
+    await bare.app.close();
+    await app.close();
+    await runtime.close();
+    await store.close();
+    await localnet.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();

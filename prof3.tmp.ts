@@ -1,0 +1,25 @@
+import { startTestDaemon } from './test/support/daemon.ts';
+import { createOwnerWalletSession, bearer } from './test/support/api.ts';
+import { Keypair } from '@solana/web3.js';
+import { dryRunsOf } from './src/daemon/dry-run/dry-run.ts';
+import { findWallet } from './src/store/index.ts';
+import { resolvePrincipal } from './src/daemon/auth.ts';
+import { transferBodySchema } from './src/daemon/routes/transfers.ts';
+import * as z from 'zod';
+const d = await startTestDaemon();
+const s = await createOwnerWalletSession(d.app, d.runtime.store);
+const to = Keypair.generate().publicKey.toBase58();
+const time = async (name: string, n: number, f: () => unknown) => { for (let i = 0; i < 300; i++) await f(); const t0 = performance.now(); for (let i = 0; i < n; i++) await f(); console.log(name, ((performance.now() - t0) / n * 1000).toFixed(0), 'us'); };
+const w = (await findWallet(d.runtime.store.db, s.wallet.id))!;
+const dr = dryRunsOf(d.runtime);
+await time('resolvePrincipal', 3000, () => resolvePrincipal(d.runtime.store, s.session.token));
+await time('findWallet', 3000, () => findWallet(d.runtime.store.db, s.wallet.id));
+await time('resolvePrincipal', 3000, () => resolvePrincipal(d.runtime.store, s.session.token));
+await time('findWallet', 3000, () => findWallet(d.runtime.store.db, s.wallet.id));
+const result = await dr.run(w, { to, amount: '1000' });
+const doc = (await d.app.inject('/openapi.json')).json();
+// Find the route schema: re-import the route module's schema is private; use the zod from the route via fastify's routes
+const route = d.app.printRoutes;
+await time('body parse', 5000, () => transferBodySchema.parse({ to, amount: '1000' }));
+await time('JSON.stringify result', 5000, () => JSON.stringify(result));
+await d.close();

@@ -1,0 +1,18 @@
+import { startTestDaemon } from './test/support/daemon.ts';
+import { createOwnerWalletSession, bearer } from './test/support/api.ts';
+import { Keypair } from '@solana/web3.js';
+const d = await startTestDaemon();
+const s = await createOwnerWalletSession(d.app, d.runtime.store);
+const to = Keypair.generate().publicKey.toBase58();
+const payload = JSON.stringify({ to, amount: '1000' });
+const url = `/v1/wallets/${s.wallet.id}/transfers/dry-run?layers=server`;
+for (let i = 0; i < 500; i++) await d.app.inject({ method: 'POST', url, headers: { ...bearer(s.session.token), 'content-type': 'application/json' }, payload });
+const { Session } = await import('node:inspector/promises');
+const session = new Session(); session.connect();
+await session.post('Profiler.enable'); await session.post('Profiler.start');
+const t0 = performance.now();
+for (let i = 0; i < 5000; i++) await d.app.inject({ method: 'POST', url, headers: { ...bearer(s.session.token), 'content-type': 'application/json' }, payload });
+console.log('us/req', ((performance.now() - t0) / 5000 * 1000).toFixed(0));
+const { profile } = await session.post('Profiler.stop');
+(await import('node:fs')).writeFileSync('/tmp/dry.cpuprofile', JSON.stringify(profile));
+await d.close();
