@@ -28,6 +28,12 @@ const out: string[] = [`start ${rssMb(pid).toFixed(1)}`];
 import { execSync } from 'node:child_process';
 if (process.env.SMAPS) console.log(execSync(`python3 /tmp/eb/smaps.py ${pid}`).toString());
 const c = sup.client;
+if (process.env.SIGNS) {
+  const { signN } = await import('./signer.mts');
+  await signN(c, raw, signer, Number(process.env.SIGNS));
+  out.push(`signed ${rssMb(pid).toFixed(1)}`);
+  if (process.env.SMAPS) console.log(execSync(`python3 /tmp/eb/smaps.py ${pid}`).toString());
+}
 for (let i = 0; i < 1000; i += 50) {
   await Promise.all(Array.from({ length: 50 }, async (_, o) => {
     const id = `m-${i + o}`;

@@ -14,6 +14,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run the daemon (and the embedded localnet on network localnet)',
     load: async () => (await import('./commands/start.ts')).run,
   },
+  quickstart: {
+    summary: 'start on localnet and, the first time, set up an owner, a funded wallet and an agent session',
+    load: async () => (await import('./commands/quickstart.ts')).run,
+  },
   localnet: {
     summary: 'run the embedded localnet alone',
     load: async () => (await import('./commands/localnet.ts')).run,
@@ -33,6 +37,22 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   keystore: {
     summary: 'keystore change-passphrase: re-encrypt a keystore under a new passphrase',
     load: async () => (await import('./commands/keystore.ts')).run,
+  },
+  wallet: {
+    summary: 'wallet create|list|show|freeze|resume|rotate|withdraw (owner)',
+    load: async () => (await import('./commands/wallet.ts')).run,
+  },
+  approvals: {
+    summary: 'approvals [list] | approve ID | reject ID (owner)',
+    load: async () => (await import('./commands/approvals.ts')).run,
+  },
+  session: {
+    summary: 'session create WALLET_ID | revoke SESSION_ID: agent sessions (owner)',
+    load: async () => (await import('./commands/session.ts')).run,
+  },
+  policy: {
+    summary: 'policy show WALLET_ID | set WALLET_ID FILE (owner)',
+    load: async () => (await import('./commands/policy.ts')).run,
   },
   attestation: {
     summary: 'attestation verify FILE: verify an enclave attestation document',

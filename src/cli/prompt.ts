@@ -36,3 +36,17 @@ export function promptSecret(question: string): Promise<string> {
     });
   });
 }
+
+/** Asks a yes/no question on the terminal; without one, only an explicit --yes confirms. */
+export async function confirm(question: string, assumeYes: boolean): Promise<boolean> {
+  if (assumeYes) return true;
+  if (!process.stdin.isTTY) {
+    throw new WaiaasError('VALIDATION_FAILED', {
+      message: 'No terminal to confirm on; pass --yes to confirm.',
+    });
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  const answer = await new Promise<string>((resolve) => rl.question(`${question} [y/N] `, resolve));
+  rl.close();
+  return /^y(es)?$/i.test(answer.trim());
+}

@@ -61,11 +61,20 @@ const entry = fileURLToPath(new URL('../cli/commands/enclave-entry.ts', import.m
 export const sourceEnclaveCommand = (): string[] => [process.execPath, '--import', 'tsx', entry];
 
 /**
- * V8 flags for the enclave process. Its live heap is a few MB even with thousands of keys, but under a
- * stream of requests V8 grows the young generation to 3 × 16 MB of mostly garbage; 1 MB semi-spaces
- * keep that small at the price of more (cheap: little survives) scavenges.
+ * Node flags for the enclave process, each measured by bench/enclave.ts. Its live heap is a few MB
+ * even with thousands of keys, but under a stream of requests V8 grows the young generation to
+ * 3 × 16 MB of mostly garbage: 1 MB semi-spaces keep it small, at the price of more (cheap: little
+ * survives) scavenges. An explicit old-space cap sizes V8's heap for a small process (−2–3 MB with
+ * 1,000 wallets); 512 MB is far above what the enclave holds (its replay memory at the daemon's
+ * target rate is ~30 MB), so it never bites.
  */
-export const ENCLAVE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+export const ENCLAVE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--max-old-space-size=512'];
+
+/**
+ * The enclave's environment on top of the daemon's: one malloc arena. Its work is on one thread;
+ * arenas for V8's and libuv's helper threads only hold on to memory (−2 MB).
+ */
+export const ENCLAVE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1' };
 
 /**
  * The command for the bundled enclave: plain node on a bundle checked against the sources now (built
@@ -208,7 +217,11 @@ export class EnclaveSupervisor extends EventEmitter {
       options.attestation ?? 'dev',
       ...(options.vaultKeystore ? ['--vault-keystore', options.vaultKeystore] : []),
     ];
-    const child = spawn(command[0]!, args, { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command[0]!, args, {
+      cwd: repoRoot,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...ENCLAVE_ENV },
+    });
     this.#child = child;
     child.stdin?.end(`${options.vaultPassphrase}\n`);
     child.stderr?.setEncoding('utf8');

@@ -18,10 +18,16 @@ export const addressSchema = z
 const U64_MAX = 2n ** 64n - 1n;
 
 /** Base units as a decimal integer string, 1 to 2^64-1. */
+const BASE_UNITS = /^[1-9][0-9]{0,19}$/;
+
 export const amountSchema = z
   .string()
-  .regex(/^[1-9][0-9]{0,19}$/, 'expected a positive integer string in base units')
-  .refine((value) => BigInt(value) <= U64_MAX, 'expected an amount that fits in u64')
+  .regex(BASE_UNITS, 'expected a positive integer string in base units')
+  // Refinements run even after the regex failed: only a well-formed string may reach BigInt.
+  .refine(
+    (value) => !BASE_UNITS.test(value) || BigInt(value) <= U64_MAX,
+    'expected an amount that fits in u64',
+  )
   .meta({
     description: 'amount in base units (lamports or token base units), as a decimal string',
     example: '100000000',

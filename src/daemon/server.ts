@@ -6,6 +6,7 @@ import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { monitorOf, transferWatchPlugin } from './monitor/index.ts';
+import { createTransferEventRecorder } from './notifier/transfer-events.ts';
 import { commonProblems } from './plugins/common-problems.ts';
 import { attestationRoutes } from './routes/attestation.ts';
 import { auditRoutes } from './routes/audit.ts';
@@ -19,6 +20,7 @@ import { walletRoutes } from './routes/wallets.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { type Runtime, startRuntime } from './runtime/runtime.ts';
 import { readRuntimeHealth } from './runtime/runtime-health.ts';
+import { transfersOf } from './transfers/index.ts';
 
 export interface Daemon {
   readonly app: FastifyInstance;
@@ -35,9 +37,11 @@ export interface StartDaemonOptions {
 }
 
 /** The Fastify app over a running runtime: health, the API's routes, OpenAPI, metrics. */
-export function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance> {
+export async function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance> {
   const { store, config, logger } = runtime;
-  return buildApp({
+  const recorder = createTransferEventRecorder(store, logger);
+  const unsubscribe = transfersOf(runtime).events.on((event) => recorder.record(event));
+  const app = await buildApp({
     logger,
     store,
     isOperatorToken: async (tokenHash) =>
@@ -70,6 +74,11 @@ export function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance> {
       transferWatchPlugin({ store, onAccepted: (walletId) => monitorOf(runtime).touch(walletId) }),
     ],
   });
+  app.addHook('onClose', async () => {
+    unsubscribe();
+    await recorder.flush();
+  });
+  return app;
 }
 
 export async function startDaemon({ config, store, rpcUrl, logger }: StartDaemonOptions): Promise<Daemon> {

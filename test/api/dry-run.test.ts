@@ -5,12 +5,12 @@
  */
 import { Keypair, PublicKey } from '@solana/web3.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { dryRunResultSchema } from '../../src/daemon/routes/dry-run.ts';
 import { enclaveSignedTransfer, submit } from '../owner-acts/helpers.ts';
 import { bearer, createOwnerWalletSession, OWNER_PASSPHRASE, starterPolicy } from '../support/api.ts';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.ts';
 import { describeWithSquads } from '../support/squads-binary.ts';
 import { waitFor } from '../webhooks/receiver.ts';
-import { dryRunResultSchema } from '../../src/daemon/routes/dry-run.ts';
 import { stateOf } from './helpers.ts';
 
 type Setup = Awaited<ReturnType<typeof createOwnerWalletSession>>;

@@ -2,7 +2,7 @@
  * Failure modes every route of a kind shares, declared in its OpenAPI responses so the document names
  * them all without each route repeating them: 429 for rate-limited routes, 401/403 for routes that
  * need a token, 400 for routes that take input, 413/415 for routes with a body. A route's own
- * declaration of a status wins. Register it before the routes (first in buildDaemonApp's list): it
+ * declaration of a status wins. It also makes the 415 true: JSON is the only body type parsed. Register it before the routes (first in buildDaemonApp's list): it
  * only sees routes declared after it.
  */
 import type { FastifyPluginAsync, RouteOptions } from 'fastify';
@@ -39,6 +39,9 @@ export function commonStatuses(
 export const commonProblems = (options: CommonProblemsOptions = {}): FastifyPluginAsync => {
   const exempt = new Set(options.rateLimitExempt ?? ['/v1/health', '/metrics']);
   const plugin: FastifyPluginAsync = async (app) => {
+    // Bodies are JSON only: Fastify would otherwise hand a text/plain body to the route as a string,
+    // which then fails validation (400) instead of being refused for its type (415, as declared).
+    app.removeContentTypeParser('text/plain');
     app.addHook('onRoute', (route) => {
       const schema = route.schema as Schema | undefined;
       if (schema === undefined || schema.hide || schema.response === undefined) return;

@@ -160,7 +160,7 @@ export const ownerActRoutes =
             'Undo a freeze: the agent member, threshold 2 and the limits back; then the enclave and server',
           description:
             'Owner-key act (X-Owner-Unlock). Resumes with the policy in force before the freeze, at the next version, or with `policy` when given.',
-          body: z.strictObject({ policy: z.unknown().optional() }).optional(),
+          body: z.strictObject({ policy: z.unknown().optional() }).nullish(),
           response: { 200: resumeResultSchema, ...errors },
         },
       },

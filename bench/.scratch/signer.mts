@@ -1,0 +1,20 @@
+import { Keypair, PublicKey, TransactionMessage, VersionedTransaction } from '@solana/web3.js';
+import * as multisig from '@sqds/multisig';
+import { type PolicyDocument, signPolicyBundle } from '../../src/core/policy.ts';
+import { spendingLimitAddress } from '../../src/solana/inspect/pda.ts';
+const big = '1000000000000000';
+const policy: PolicyDocument = { version: 1, assets: { SOL: { perTransaction: big, daily: big, tiers: { instantMax: big, notifyMax: big, delayMax: big, delaySeconds: 0 } } }, recipients: { mode: 'any' }, hours: { utc: [0, 24], days: [0,1,2,3,4,5,6] }, rate: { maxPerHour: 1_000_000 }, approvalTimeoutSeconds: 3600 };
+export const signN = async (c: any, raw: string, signer: any, n: number) => {
+  const ms = Keypair.generate().publicKey;
+  const sealed = await c.createAgentKey('sw', raw, ms.toBase58());
+  await c.setPolicy(await signPolicyBundle('sw', policy, signer));
+  const agent = new PublicKey(sealed.publicKey);
+  const build = (amount: number) => Buffer.from(new VersionedTransaction(new TransactionMessage({ payerKey: new PublicKey(new Uint8Array(32).fill(7)), recentBlockhash: new PublicKey(new Uint8Array(32).fill(9)).toBase58(), instructions: [multisig.instructions.spendingLimitUse({ multisigPda: ms, member: agent, spendingLimit: new PublicKey(spendingLimitAddress(ms.toBytes(), 'SOL')), vaultIndex: 0, amount, decimals: 9, destination: new PublicKey(new Uint8Array(32).fill(3)) })] }).compileToV0Message()).message.serialize());
+  const t = build(0x01010101), o = build(0x02020202);
+  const off = t.findIndex((b, i) => b !== o[i]);
+  let amount = 1000;
+  const msg = () => { const b = Buffer.from(t); b.writeBigUInt64LE(BigInt(amount++), off); return b; };
+  for (let i = 0; i < n / 5; i++) await c.sign('sw', msg(), { requestId: 'r' });
+  let next = 0;
+  await Promise.all(Array.from({ length: 32 }, async () => { while (next < (n * 4) / 5) { next++; await c.sign('sw', msg(), { requestId: 'r' }); } }));
+};
