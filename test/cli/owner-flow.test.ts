@@ -95,5 +95,5 @@ describeWithSquads('the owner CLI as a user drives it', () => {
     expect(second).not.toContain(agentToken);
     expect(second).not.toContain(passphrase);
     expect(await again.stop('SIGTERM')).toEqual({ code: 0, signal: null });
-  });
+  }, 300_000);
 });

@@ -74,7 +74,7 @@ describe('waiaas start on embedded defaults', () => {
     const again = await fetch(`${second.apiUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
     expect(again.status).toBe(200);
     expect(await second.command.stop('SIGTERM')).toEqual({ code: 0, signal: null });
-  });
+  }, 240_000);
 
   it('stops with one clear line and a non-zero exit on bad configuration', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'waiaas-badconfig-'));
