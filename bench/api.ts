@@ -7,7 +7,8 @@
  * what the API adds shows as a ratio to what Fastify and node:http cost on this machine.
  * DESIGN.md §9: dry-run ≥ 5,000 requests/s.
  *
- *   node --import tsx bench/api.ts [--seconds 4] [--clients 32]
+ *   node --import tsx bench/api.ts [--seconds 4] [--clients 32] [--only dry-run]
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/api.ts --only dry-run   # where the time goes
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -26,7 +27,12 @@ import { buildDaemonApp } from '../src/daemon/server.ts';
 import { findOwnerById, insertOperatorToken, openStore } from '../src/store/index.ts';
 
 const { values: args } = parseArgs({
-  options: { seconds: { type: 'string', default: '4' }, clients: { type: 'string', default: '32' } },
+  options: {
+    seconds: { type: 'string', default: '4' },
+    clients: { type: 'string', default: '32' },
+    /** Run only the phases whose name contains this (the bare baselines always run). */
+    only: { type: 'string' },
+  },
 });
 const PHASE_MS = Number(args.seconds) * 1000;
 const CLIENTS = Number(args.clients);
@@ -303,12 +309,16 @@ async function main() {
     failureReasons.clear();
 
     const rows: Row[] = [];
-    for (const [name, one] of phases) rows.push(await phase(name, CLIENTS, one));
+    const chosen = phases.filter(
+      ([name]) => name.startsWith('bare') || args.only === undefined || name.includes(args.only),
+    );
+    for (const [name, one] of chosen) rows.push(await phase(name, CLIENTS, one));
     console.log(
       `\n${CLIENTS} concurrent clients over real HTTP (keep-alive), ${PHASE_MS / 1000} s per phase\n`,
     );
     print(rows);
     if (failureReasons.size > 0) console.log('failures:', Object.fromEntries(failureReasons));
+    if (chosen.length !== phases.length) return;
     const find = (prefix: string) => rows.find((row) => row.name.startsWith(prefix))!;
     const barePost = rate(find('bare Fastify: POST'));
     const bareGet = rate(find('bare Fastify: GET'));

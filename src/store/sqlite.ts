@@ -21,6 +21,29 @@ const isBusy = (error: unknown): boolean =>
   typeof error.code === 'string' &&
   error.code.startsWith('SQLITE_BUSY');
 
+const STATEMENT_CACHE_SIZE = 512;
+
+/**
+ * Kysely prepares every query anew; preparing costs more than running most of ours. The same SQL text
+ * gets the same statement back (Kysely only calls all/run, never the mode setters that would change a
+ * shared statement). Calls with extra arguments (better-sqlite3's own pragma()) bypass the cache.
+ */
+const cachePreparedStatements = (connection: BetterSqlite3.Database): void => {
+  const prepare = connection.prepare.bind(connection) as (...args: unknown[]) => BetterSqlite3.Statement;
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  connection.prepare = ((...args: unknown[]) => {
+    const [source] = args;
+    if (args.length !== 1 || typeof source !== 'string') return prepare(...args);
+    let statement = cache.get(source);
+    if (statement === undefined) {
+      statement = prepare(source);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      cache.set(source, statement);
+    }
+    return statement;
+  }) as BetterSqlite3.Database['prepare'];
+};
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const openConnection = (options: SqliteOptions): BetterSqlite3.Database => {
@@ -38,6 +61,7 @@ const openConnection = (options: SqliteOptions): BetterSqlite3.Database => {
     connection.pragma('foreign_keys = ON');
     // Every INTEGER comes back as bigint, so values above 2^53 (amounts, slots) stay exact.
     connection.defaultSafeIntegers(true);
+    cachePreparedStatements(connection);
     return connection;
   } catch (error) {
     connection?.close();

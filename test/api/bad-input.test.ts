@@ -15,7 +15,7 @@ import { bodyLimitBytes } from '../../src/daemon/app.ts';
 import { bearer, createOwnerWalletSession, OWNER_PASSPHRASE, starterPolicy } from '../support/api.ts';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.ts';
 import { describeWithSquads } from '../support/squads-binary.ts';
-import { stateOf } from './helpers.ts';
+import { quiescent, stateOf } from './helpers.ts';
 
 type Setup = Awaited<ReturnType<typeof createOwnerWalletSession>>;
 
@@ -265,6 +265,7 @@ describeWithSquads('the bad-input battery', () => {
       const { audit_log: _log, ...counts } = state.counts;
       return { ...state, counts, head: undefined };
     };
+    await quiescent(daemon.runtime.store);
     const before = await stateOf(daemon.runtime.store);
     const wrong: string[] = [];
     const all = cases();

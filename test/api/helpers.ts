@@ -33,3 +33,18 @@ export async function stateOf(store: Store) {
   ]);
   return { counts, head, wallets, sessions };
 }
+
+/**
+ * Waits until background writers (the transfer events recorder, workers) have caught up: the row
+ * counts read the same twice, 150 ms apart.
+ */
+export async function quiescent(store: Store, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = JSON.stringify(await rowCounts(store));
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const now = JSON.stringify(await rowCounts(store));
+    if (now === last || Date.now() > deadline) return;
+    last = now;
+  }
+}

@@ -17,7 +17,7 @@ import { bearer, createOwnerWalletSession, starterPolicy } from '../support/api.
 import { startTestDaemon, type TestDaemon } from '../support/daemon.ts';
 import { describeWithSquads } from '../support/squads-binary.ts';
 import { type Receiver, startReceiver, waitFor } from '../webhooks/receiver.ts';
-import { stateOf } from './helpers.ts';
+import { quiescent, stateOf } from './helpers.ts';
 
 const CALLERS = [
   'none',
@@ -292,6 +292,7 @@ describeWithSquads('the role matrix', () => {
       const { audit_log: _log, ...counts } = state.counts;
       return { ...state, counts, head: undefined };
     };
+    await quiescent(daemon.runtime.store);
     const before = withoutAudit(await stateOf(daemon.runtime.store));
     const wrong: string[] = [];
     for (const { operation, caller, expected } of refusals) {

@@ -104,6 +104,9 @@ describeWithSquads('spend accounting under concurrency', () => {
           WAIAAS_RPC_URL: localnet.rpcUrl,
           WAIAAS_MASTER_TOKEN: masterToken,
           WAIAAS_LOG_LEVEL: 'warn',
+          // This test exhausts the budget on purpose: the monitor would rightly freeze the wallet.
+          WAIAAS_MONITOR_REFUSALS: '0',
+          WAIAAS_MONITOR_VELOCITY_PERCENT: '0',
         };
         const firstDir = mkdtempSync(join(tmpdir(), 'waiaas-replica-a-'));
         const first = await startDaemon({

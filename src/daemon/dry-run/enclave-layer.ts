@@ -1,7 +1,7 @@
 /**
  * L2 predicted: the same decideTransfer the enclave runs before it signs, fed with the enclave's own
  * counters (asked over its socket, cached about a second per wallet so dry runs do not queue behind
- * signatures). A prediction only: the enclave decides for real when asked to sign, from the
+ * signatures; `asOf` says how old they are). A prediction only: the enclave decides for real when asked to sign, from the
  * transaction it parses itself, and signs a delay-tier transfer only once its delay has passed.
  */
 import { decideTransfer, type Policy, type TransferIntent, type TransferRoute } from '../../core/policy.ts';
@@ -18,32 +18,55 @@ export interface EnclaveUsage {
 const PREDICTION_NOTE =
   'A prediction from the enclave’s own counters: the enclave decides for real only when asked to sign.';
 
-/** The enclave's counters per wallet, at most `ttlMs` old; concurrent readers share one call. */
+/**
+ * The enclave's counters per wallet: fresh for `ttlMs`, then served up to `maxStaleMs` old while one
+ * call refreshes them, so dry runs never queue behind the enclave while a recent answer exists.
+ */
 export class EnclaveUsageCache {
   readonly #enclave: Pick<EnclaveSupervisor, 'use'>;
   readonly #ttlMs: number;
+  readonly #maxStaleMs: number;
   readonly #now: () => number;
-  readonly #entries = new Map<string, { value: Promise<EnclaveUsage>; atMs: number }>();
+  readonly #entries = new Map<string, { last?: EnclaveUsage; loading?: Promise<EnclaveUsage> }>();
 
-  constructor(enclave: Pick<EnclaveSupervisor, 'use'>, options: { ttlMs?: number; now?: () => number } = {}) {
+  constructor(
+    enclave: Pick<EnclaveSupervisor, 'use'>,
+    options: { ttlMs?: number; maxStaleMs?: number; now?: () => number } = {},
+  ) {
     this.#enclave = enclave;
     this.#ttlMs = options.ttlMs ?? 1_000;
+    this.#maxStaleMs = Math.max(this.#ttlMs, options.maxStaleMs ?? 5_000);
     this.#now = options.now ?? Date.now;
   }
 
   read(walletId: string): Promise<EnclaveUsage> {
-    const now = this.#now();
-    const cached = this.#entries.get(walletId);
-    if (cached && now - cached.atMs < this.#ttlMs) return cached.value;
-    const value = this.#enclave
-      .use((client) => client.usage(walletId))
-      .then((usage) => ({ ...usage, readAtMs: this.#now() }));
-    if (this.#entries.size >= 10_000) this.#entries.clear();
-    this.#entries.set(walletId, { value, atMs: now });
-    value.catch(() => {
-      if (this.#entries.get(walletId)?.value === value) this.#entries.delete(walletId);
-    });
-    return value;
+    let entry = this.#entries.get(walletId);
+    if (entry === undefined) {
+      if (this.#entries.size >= 10_000) this.#entries.clear();
+      entry = {};
+      this.#entries.set(walletId, entry);
+    }
+    const last = entry.last;
+    const age = last === undefined ? Number.POSITIVE_INFINITY : this.#now() - last.readAtMs;
+    if (last !== undefined && age < this.#ttlMs) return Promise.resolve(last);
+    let loading = entry.loading;
+    if (loading === undefined) {
+      const target = entry;
+      loading = this.#enclave
+        .use((client) => client.usage(walletId))
+        .then((usage) => ({ ...usage, readAtMs: this.#now() }));
+      target.loading = loading;
+      loading.then(
+        (usage) => {
+          target.last = usage;
+          target.loading = undefined;
+        },
+        () => {
+          target.loading = undefined;
+        },
+      );
+    }
+    return last !== undefined && age < this.#maxStaleMs ? Promise.resolve(last) : loading;
   }
 
   clear(): void {

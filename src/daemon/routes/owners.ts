@@ -40,7 +40,15 @@ export const ownerRoutes =
           tags: ['owners'],
           security: [{ bearer: [] }],
           body: createOwnerBody,
-          response: { 201: createdOwnerSchema, 400: problemSchema, 401: problemSchema, 403: problemSchema },
+          response: {
+            201: createdOwnerSchema,
+            400: problemSchema,
+            401: problemSchema,
+            403: problemSchema,
+            // An aws-kms signer: the key is not found or not an Ed25519 key (422), KMS unreachable (503).
+            422: problemSchema,
+            503: problemSchema,
+          },
         },
       },
       async (request, reply) => {
