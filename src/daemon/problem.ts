@@ -8,6 +8,7 @@ import {
   type PolicyLayer,
   WaiaasError,
 } from '../core/errors.ts';
+import { ADDRESS_MESSAGE, AMOUNT_MESSAGES } from './schemas.ts';
 
 /** RFC 9457 problem details, the body of every error answer. */
 export const problemSchema = z
@@ -52,7 +53,15 @@ export function classifyError(error: unknown): WaiaasError {
   if (isWaiaasError(error)) return error;
   const fastifyError = error as Partial<FastifyError> | undefined;
   if (hasZodFastifySchemaValidationErrors(error)) {
-    return new WaiaasError('VALIDATION_FAILED', {
+    // A request whose only fault is a malformed address or amount gets the specific code.
+    const messages = error.validation.map((issue) => issue.message ?? '');
+    const only = (test: (message: string) => boolean) => messages.length > 0 && messages.every(test);
+    const code = only((message) => message === ADDRESS_MESSAGE)
+      ? 'INVALID_ADDRESS'
+      : only((message) => AMOUNT_MESSAGES.has(message))
+        ? 'INVALID_AMOUNT'
+        : 'VALIDATION_FAILED';
+    return new WaiaasError(code, {
       message: 'The request does not match the schema.',
       details: {
         issues: error.validation.map((issue) => ({

@@ -1,18 +1,23 @@
 import bs58 from 'bs58';
 import { z } from 'zod';
 
+export const ADDRESS_MESSAGE = 'expected a base58 Solana address of 32 bytes';
+export const AMOUNT_MESSAGES = new Set([
+  'expected a positive integer string in base units',
+  'expected an amount that fits in u64',
+]);
+
 /** A base58 string that decodes to exactly 32 bytes: a Solana address. */
 export const addressSchema = z
   .string()
-  .min(32)
-  .max(44)
   .refine((value) => {
+    if (value.length < 32 || value.length > 44) return false;
     try {
       return bs58.decode(value).length === 32;
     } catch {
       return false;
     }
-  }, 'expected a base58 Solana address of 32 bytes')
+  }, ADDRESS_MESSAGE)
   .meta({ description: 'base58 Solana address', example: 'So11111111111111111111111111111111111111112' });
 
 const U64_MAX = 2n ** 64n - 1n;

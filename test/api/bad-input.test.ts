@@ -32,6 +32,8 @@ interface Case {
 }
 
 const VALIDATION = [400, 'VALIDATION_FAILED'] as const;
+const INVALID_ADDRESS = [400, 'INVALID_ADDRESS'] as const;
+const INVALID_AMOUNT = [400, 'INVALID_AMOUNT'] as const;
 
 const valid = Keypair.generate().publicKey.toBase58();
 const addressOf = (bytes: number) => bs58.encode(Buffer.alloc(bytes, 7));
@@ -117,10 +119,12 @@ describeWithSquads('the bad-input battery', () => {
     );
     both('a missing amount', { to: valid }, VALIDATION);
     for (const [name, address] of badAddresses) {
-      both(name, { to: address, amount: '1000' }, VALIDATION);
-      both(`${name} as the mint`, { to: valid, amount: '1000', mint: address }, VALIDATION);
+      both(name, { to: address, amount: '1000' }, INVALID_ADDRESS);
+      both(`${name} as the mint`, { to: valid, amount: '1000', mint: address }, INVALID_ADDRESS);
     }
-    for (const [name, amount] of badAmounts) both(name, { to: valid, amount }, VALIDATION);
+    for (const [name, amount] of badAmounts) {
+      both(name, { to: valid, amount }, typeof amount === 'string' ? INVALID_AMOUNT : VALIDATION);
+    }
     // Fits in u64 but above any policy's int8 limits: refused by the pipeline's own check.
     both('amount above 2^63-1', { to: valid, amount: '9223372036854775808' }, [400, 'INVALID_AMOUNT']);
     both('a transfer to the wallet itself', { to: main.wallet.vault, amount: '1000' }, [
@@ -142,10 +146,16 @@ describeWithSquads('the bad-input battery', () => {
         operation: withdraw,
         body: { to: address, amount: '1000' },
         as: 'owner',
-        expect: VALIDATION,
+        expect: INVALID_ADDRESS,
       });
     for (const [name, amount] of badAmounts)
-      list.push({ name, operation: withdraw, body: { to: valid, amount }, as: 'owner', expect: VALIDATION });
+      list.push({
+        name,
+        operation: withdraw,
+        body: { to: valid, amount },
+        as: 'owner',
+        expect: typeof amount === 'string' ? INVALID_AMOUNT : VALIDATION,
+      });
     list.push({
       name: 'a mint that is no token',
       operation: withdraw,

@@ -4,25 +4,10 @@ import { z } from 'zod';
 import { ownerUnlock, requireRole } from '../auth.ts';
 import { problemSchema } from '../problem.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { addressSchema, idParamsSchema } from '../schemas.ts';
+import { addressSchema, amountSchema, idParamsSchema } from '../schemas.ts';
 import { answerStatus, transferView } from '../transfers/answer.ts';
 import { type TransferServiceOptions, transfersOf } from '../transfers/service.ts';
 import { ownerOf } from './access.ts';
-
-const U64_MAX = 2n ** 64n - 1n;
-
-/** Base units as a decimal string, 1 to 2^64-1 (checked as digits first, so no text reaches BigInt). */
-const amountSchema = z
-  .string()
-  .regex(/^[1-9][0-9]{0,19}$/, 'expected a positive integer string in base units')
-  .refine(
-    (value) => !/^[0-9]{1,20}$/.test(value) || BigInt(value) <= U64_MAX,
-    'expected an amount that fits in u64',
-  )
-  .meta({
-    description: 'amount in base units (lamports or token base units), as a decimal string',
-    example: '100000000',
-  });
 
 const statusSchema = z.enum([
   'received',
