@@ -10,7 +10,7 @@
  *   node --import tsx bench/enclave.ts --source   the enclave from source through tsx, for comparison
  */
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -18,7 +18,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keypair, PublicKey, TransactionMessage, VersionedTransaction } from '@solana/web3.js';
 import * as multisig from '@sqds/multisig';
-import { type PolicyDocument, signPolicyBundle } from '../src/core/policy.ts';
+import { type PolicyBundle, type PolicyDocument, signPolicyBundle } from '../src/core/policy.ts';
 import type { EnclaveClient } from '../src/daemon/enclave-client.ts';
 import { EnclaveSupervisor, sourceEnclaveCommand } from '../src/daemon/enclave-supervisor.ts';
 import type { SealedAgentKey } from '../src/enclave/agent-keys.ts';
@@ -234,15 +234,33 @@ const bareNodeRssMb = async (): Promise<number> => {
   return rss;
 };
 
-const enclaveSupervisor = (dir: string, name: string, keystorePath: string, passphrase: string) =>
+/** What the daemon keeps of the wallets it set up, and hands back after every (re)start. */
+interface Stored {
+  readonly sealed: SealedAgentKey[];
+  readonly policies: PolicyBundle[];
+}
+
+const enclaveSupervisor = (
+  dir: string,
+  name: string,
+  keystorePath: string,
+  passphrase: string,
+  stored: Stored = { sealed: [], policies: [] },
+) =>
   new EnclaveSupervisor({
     socketPath: join(dir, `${name}.sock`),
     stateDir: join(dir, name),
     vaultKeystore: keystorePath,
     vaultPassphrase: passphrase,
-    // As the daemon runs it: with the development attestation provider loaded.
+    // As the daemon runs it: with the development attestation provider, asked for a document at
+    // every start, and given back its sealed keys and policies.
     attestation: 'dev',
-    sealedKeys: async () => [],
+    sealedKeys: async () => stored.sealed,
+    policies: async () => stored.policies,
+    verify: async (client) => {
+      await client.attest({ nonce: randomBytes(32) });
+    },
+    backoff: { initialMs: 10 },
     requestTimeoutMs: 30_000,
     ...(FROM_SOURCE ? { command: sourceEnclaveCommand() } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
@@ -251,6 +269,7 @@ const enclaveSupervisor = (dir: string, name: string, keystorePath: string, pass
 const setUpWallet = async (
   client: Pick<EnclaveClient, 'createAgentKey' | 'setPolicy'> | AgentEnclave,
   walletId: string,
+  stored?: Stored,
 ) => {
   const multisigPda = Keypair.generate().publicKey;
   const sealed: SealedAgentKey = await client.createAgentKey(
@@ -258,7 +277,10 @@ const setUpWallet = async (
     owner.publicKey,
     multisigPda.toBase58(),
   );
-  await client.setPolicy(await signPolicyBundle(walletId, policy, owner.signer));
+  const bundle = await signPolicyBundle(walletId, policy, owner.signer);
+  await client.setPolicy(bundle);
+  stored?.sealed.push(sealed);
+  stored?.policies.push(bundle);
   return { sealed, message: messageFactory(new PublicKey(sealed.publicKey), multisigPda) };
 };
 
@@ -299,10 +321,11 @@ const main = async () => {
 
   // The real thing: the enclave process behind its Unix socket, with its journal in a state dir.
   const bareRss = await bareNodeRssMb();
-  const supervisor = enclaveSupervisor(dir, 'state', keystorePath, passphrase);
+  const stored: Stored = { sealed: [], policies: [] };
+  const supervisor = enclaveSupervisor(dir, 'state', keystorePath, passphrase, stored);
   await supervisor.start();
   const client = supervisor.client;
-  const wallet = await setUpWallet(client, 'bench-socket');
+  const wallet = await setUpWallet(client, 'bench-socket', stored);
   await sleep(500);
   const rssIdle = rssMb(supervisor.status().pid!);
   let amount = 1_000_000;
@@ -318,13 +341,25 @@ const main = async () => {
   );
 
   const pid = supervisor.status().pid!;
-  const rssBefore = rssMb(pid);
+  const rssSigned = rssMb(pid);
+  await sleep(1_000);
+  const rssSignedLater = rssMb(pid);
   for (let index = 0; index < KEYS_FOR_MEMORY; index += 50) {
     await Promise.all(
-      Array.from({ length: 50 }, (_, offset) => setUpWallet(client, `mem-${index + offset}`)),
+      Array.from({ length: 50 }, (_, offset) => setUpWallet(client, `mem-${index + offset}`, stored)),
     );
   }
-  const rssAfter = rssMb(pid);
+  const rssKeys = rssMb(pid);
+  await sleep(1_000);
+  const rssKeysLater = rssMb(pid);
+  // A restart, as after a crash: the supervisor reloads every sealed key and policy, the journal
+  // its counters (25,000 signatures).
+  const restarted = new Promise((resolve) => supervisor.once('up', resolve));
+  process.kill(pid, 'SIGKILL');
+  await restarted;
+  const rssReloaded = rssMb(supervisor.status().pid!);
+  await sleep(1_000);
+  const rssReloadedLater = rssMb(supervisor.status().pid!);
   await supervisor.stop();
 
   // The enclave right after it opened a keystore of the default cost (argon2id, 64 MiB, 3 passes).
@@ -370,7 +405,7 @@ const main = async () => {
     `pipelined throughput: ${(pipelined.perSecond / raw.perSecond).toFixed(2)} of raw signing, ${(pipelined.perSecond / barePipelined.perSecond).toFixed(2)} of the bare socket + sign (per request ${(1e6 / pipelined.perSecond).toFixed(1)} µs vs ${(1e6 / barePipelined.perSecond).toFixed(1)} µs bare, ${(1e6 / raw.perSecond).toFixed(1)} µs raw)`,
   );
   console.log(
-    `enclave RSS (bare node -e: ${bareRss.toFixed(1)} MB): ${rssIdle.toFixed(1)} MB idle with 1 wallet, ${rssBefore.toFixed(1)} MB after ${SEQUENTIAL + PIPELINED} signatures, ${rssAfter.toFixed(1)} MB with ${KEYS_FOR_MEMORY + 1} agent keys and policies (target ≤ 64 MB); ${rssOpened.toFixed(1)} MB right after opening a default-cost keystore, ${rssOpenedLater.toFixed(1)} MB 1 s later`,
+    `enclave RSS in MB (bare node -e: ${bareRss.toFixed(1)}; "now / 1 s later"): idle with 1 wallet ${rssIdle.toFixed(1)}; after ${SEQUENTIAL + PIPELINED} signatures ${rssSigned.toFixed(1)} / ${rssSignedLater.toFixed(1)}; with ${KEYS_FOR_MEMORY + 1} agent keys and policies ${rssKeys.toFixed(1)} / ${rssKeysLater.toFixed(1)}, restarted and reloaded ${rssReloaded.toFixed(1)} / ${rssReloadedLater.toFixed(1)} (target ≤ 64); right after opening a default-cost keystore ${rssOpened.toFixed(1)} / ${rssOpenedLater.toFixed(1)}`,
   );
 };
 

@@ -57,8 +57,6 @@ export interface EnclaveSupervisorOptions {
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const entry = fileURLToPath(new URL('../cli/commands/enclave-entry.ts', import.meta.url));
-/** The enclave from source, through tsx: the fallback when no bundle can be built. */
-export const sourceEnclaveCommand = (): string[] => [process.execPath, '--import', 'tsx', entry];
 
 /**
  * Node flags for the enclave process, each measured by bench/enclave.ts. Its live heap is a few MB
@@ -66,15 +64,29 @@ export const sourceEnclaveCommand = (): string[] => [process.execPath, '--import
  * 3 × 16 MB of mostly garbage: 1 MB semi-spaces keep it small, at the price of more (cheap: little
  * survives) scavenges. An explicit old-space cap sizes V8's heap for a small process (−2–3 MB with
  * 1,000 wallets); 512 MB is far above what the enclave holds (its replay memory at the daemon's
- * target rate is ~30 MB), so it never bites.
+ * target rate is ~30 MB), so it never bites. --expose-gc lets the enclave collect after bursts of
+ * rare ops, when idle (src/enclave/gc-pacer.ts): V8 then gives the pages back.
  */
-export const ENCLAVE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--max-old-space-size=512'];
+export const ENCLAVE_NODE_FLAGS: readonly string[] = [
+  '--max-semi-space-size=1',
+  '--max-old-space-size=512',
+  '--expose-gc',
+];
 
 /**
  * The enclave's environment on top of the daemon's: one malloc arena. Its work is on one thread;
  * arenas for V8's and libuv's helper threads only hold on to memory (−2 MB).
  */
 export const ENCLAVE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1' };
+
+/** The enclave from source, through tsx (~35 MB more): the fallback when no bundle can be built. */
+export const sourceEnclaveCommand = (): string[] => [
+  process.execPath,
+  ...ENCLAVE_NODE_FLAGS,
+  '--import',
+  'tsx',
+  entry,
+];
 
 /**
  * The command for the bundled enclave: plain node on a bundle checked against the sources now (built
@@ -139,22 +151,31 @@ export class EnclaveSupervisor extends EventEmitter {
     return up;
   }
 
+  /** Resolves once up; rejects after `timeoutMs`, or as soon as the supervisor is stopped. */
   waitUntilUp(timeoutMs = 60_000): Promise<void> {
     if (this.#state === 'up') return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.off('up', onUp);
-        reject(
-          new WaiaasError('ENCLAVE_UNAVAILABLE', {
-            details: { reason: 'not up in time', lastError: this.#lastError },
-          }),
-        );
-      }, timeoutMs);
-      const onUp = () => {
+      const settle = (error?: WaiaasError) => {
         clearTimeout(timer);
-        resolve();
+        this.off('up', onUp);
+        this.off('stopped', onStopped);
+        if (error) reject(error);
+        else resolve();
       };
+      const timer = setTimeout(
+        () =>
+          settle(
+            new WaiaasError('ENCLAVE_UNAVAILABLE', {
+              details: { reason: 'not up in time', lastError: this.#lastError },
+            }),
+          ),
+        timeoutMs,
+      );
+      const onUp = () => settle();
+      const onStopped = () =>
+        settle(new WaiaasError('ENCLAVE_UNAVAILABLE', { details: { reason: 'enclave stopped' } }));
       this.once('up', onUp);
+      this.once('stopped', onStopped);
     });
   }
 
@@ -195,9 +216,9 @@ export class EnclaveSupervisor extends EventEmitter {
       try {
         return await bundledEnclaveCommand(cacheDir);
       } catch (error) {
-        reasons.push(
-          isWaiaasError(error) ? error.message : error instanceof Error ? error.message : String(error),
-        );
+        const reason = error instanceof Error ? error.message : String(error);
+        reasons.push(reason);
+        options.log?.(`enclave: no bundle in ${cacheDir}: ${reason}`);
       }
     }
     options.log?.(`enclave: running from source with tsx: ${reasons.join('; ')}`);

@@ -242,7 +242,7 @@ export class AgentEnclave {
 
     const key = wallet.keys[inspection.signerIndex]!;
     const nowMs = this.#now();
-    const messageHash = hash('sha256', message, 'base64');
+    const messageHash = hash('sha256', message, 'binary');
     const signed = (tier: Tier | undefined, repeated: boolean): SignResult => ({
       signature: new Uint8Array(ed25519Sign(null, message, key.privateKey)),
       publicKey: key.publicKeyBase58,

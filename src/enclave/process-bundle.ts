@@ -31,13 +31,16 @@ import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WaiaasError } from '../core/errors.ts';
-import { codeBundleOf, enclaveSourceFiles } from './code-bundle.ts';
+import { codeBundleOf, type EnclaveSourceFile, enclaveSourceFiles } from './code-bundle.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = fileURLToPath(new URL('../cli/commands/enclave-entry.ts', import.meta.url));
 const FORMAT = 1;
 const HEADER_PREFIX = '// waiaas-enclave-bundle ';
-/** Built by something older than this builder's format, or for another checkout: another key. */
+/**
+ * Part of the cache key, with the checkout's path, esbuild's version and the measured sources (which
+ * include this builder): a file is only ever used by the checkout and builder that made it.
+ */
 const KEY_DOMAIN = 'waiaas-enclave-bundle/v1';
 /** The identifier esbuild replaces with the measured SHA-384 (see builtCodeSha384 in code-bundle.ts). */
 export const CODE_SHA384_DEFINE = '__WAIAAS_ENCLAVE_CODE_SHA384__';
@@ -118,7 +121,7 @@ const parseHeader = (line: string): EnclaveBundleHeader | undefined => {
 };
 
 /**
- * Why the file at `path` must not be used for `key` / `codeSha256`, or undefined when it may: its
+ * The header of the file at `path` when it may be used for `key` / `codeSha256`, else why not: its
  * header, its body digest and the digests of its inputs as they are on disk now must all agree.
  */
 export const checkEnclaveBundle = (
@@ -143,6 +146,39 @@ export const checkEnclaveBundle = (
 
 const loaderOf = (path: string) => (/\.[cm]?ts$/.test(path) ? 'ts' : 'js');
 
+/**
+ * Hands esbuild the snapshot's bytes for measured files (so the bundle is built from exactly what was
+ * measured) and records the digest of whatever else it reads (`served`). Each module keeps its own
+ * `import.meta.url`, its path in this repository.
+ */
+const sourcesPlugin = (
+  snapshot: ReadonlyMap<string, Buffer>,
+  served: Map<string, string>,
+): import('esbuild').Plugin => ({
+  name: 'waiaas-enclave-sources',
+  setup(builder) {
+    builder.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
+      // zod hands out its namespace (locales and all) as a value, so nothing in it can be
+      // tree-shaken; the enclave speaks English only, and the other locales are ~40% of the bundle.
+      if (args.path.endsWith(ZOD_LOCALES)) {
+        served.set(args.path, sha256(readFileSync(args.path)));
+        return { contents: 'export { default as en } from "./en.js";', loader: 'js' };
+      }
+      const measured = snapshot.get(args.path);
+      const bytes = measured ?? readFileSync(args.path);
+      if (measured === undefined) served.set(args.path, sha256(bytes));
+      const text = bytes.toString('utf8');
+      const contents = text.includes('import.meta.url')
+        ? text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href))
+        : text;
+      return { contents, loader: loaderOf(args.path) };
+    });
+  },
+});
+
+/** Builds in flight in this process: esbuild's shared service is stopped only after the last. */
+let buildsRunning = 0;
+
 interface BuildOutput {
   readonly body: Buffer;
   readonly inputs: string[];
@@ -156,52 +192,40 @@ const build = async (snapshot: ReadonlyMap<string, Buffer>, codeSha384: string):
   } catch {
     throw bundleError('esbuild is not installed');
   }
-  /** What esbuild was given for each file outside the snapshot, to digest exactly that. */
   const served = new Map<string, string>();
-  const result = await esbuild.build({
-    absWorkingDir: REPO_ROOT,
-    entryPoints: [ENTRY],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    write: false,
-    metafile: true,
-    outfile: join(REPO_ROOT, 'enclave.mjs'),
-    logLevel: 'silent',
-    legalComments: 'none',
-    // Smaller source, smaller heap: the enclave reports errors by code, not by stack trace.
-    minify: true,
-    // The optional native CBOR accelerator stays a run-time require from this repository.
-    external: ['cbor-extract'],
-    define: { [CODE_SHA384_DEFINE]: JSON.stringify(codeSha384) },
-    banner: {
-      js: `import { createRequire as __waiaasCreateRequire } from 'node:module';\nconst require = __waiaasCreateRequire(${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'package.json')).href)});`,
-    },
-    plugins: [
-      {
-        name: 'waiaas-enclave-sources',
-        setup(builder) {
-          builder.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
-            // zod hands out its namespace (locales and all) as a value, so nothing in it can be
-            // tree-shaken; the enclave speaks English only, and the other locales are ~40% of the bundle.
-            if (args.path.endsWith(ZOD_LOCALES)) {
-              served.set(args.path, sha256(readFileSync(args.path)));
-              return { contents: 'export { default as en } from "./en.js";', loader: 'js' };
-            }
-            const measured = snapshot.get(args.path);
-            const bytes = measured ?? readFileSync(args.path);
-            if (measured === undefined) served.set(args.path, sha256(bytes));
-            const text = bytes.toString('utf8');
-            const contents = text.includes('import.meta.url')
-              ? text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href))
-              : text;
-            return { contents, loader: loaderOf(args.path) };
-          });
-        },
+  let result: import('esbuild').BuildResult<{ write: false; metafile: true }>;
+  buildsRunning++;
+  try {
+    result = await esbuild.build({
+      absWorkingDir: REPO_ROOT,
+      entryPoints: [ENTRY],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      write: false,
+      metafile: true,
+      outfile: join(REPO_ROOT, 'enclave.mjs'),
+      logLevel: 'silent',
+      legalComments: 'none',
+      // Smaller source, smaller heap: the enclave reports errors by code, not by stack trace.
+      minify: true,
+      // The optional native CBOR accelerator stays a run-time require from this repository.
+      external: ['cbor-extract'],
+      define: { [CODE_SHA384_DEFINE]: JSON.stringify(codeSha384) },
+      banner: {
+        js: `import { createRequire as __waiaasCreateRequire } from 'node:module';\nconst require = __waiaasCreateRequire(${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'package.json')).href)});`,
       },
-    ],
-  });
+      plugins: [sourcesPlugin(snapshot, served)],
+    });
+  } catch (error) {
+    throw bundleError('esbuild failed', {
+      errors: ((error as { errors?: { text: string }[] }).errors ?? []).map((item) => item.text).slice(0, 5),
+    });
+  } finally {
+    // Its service process would otherwise stay for the daemon's lifetime; the next build restarts it.
+    if (--buildsRunning === 0) await esbuild.stop();
+  }
   const output = result.outputFiles[0];
   if (result.errors.length > 0 || output === undefined) throw bundleError('esbuild failed');
   const entries: [string, string][] = [];
@@ -234,9 +258,13 @@ const prune = (dir: string, keep: string) => {
  * The bundle for the enclave code on disk now: the cached file when it checks out, else a fresh build
  * written atomically beside it. Throws CONFIG_INVALID when the directory is unsafe or esbuild fails.
  */
-export const ensureEnclaveBundle = async (options: { cacheDir: string }): Promise<EnclaveBundle> => {
+export const ensureEnclaveBundle = async (options: {
+  cacheDir: string;
+  /** The measured sources to build from; default: as on disk now (tests pass changed ones). */
+  sources?: readonly EnclaveSourceFile[];
+}): Promise<EnclaveBundle> => {
   ensurePrivateDir(options.cacheDir);
-  const files = enclaveSourceFiles();
+  const files = options.sources ?? enclaveSourceFiles();
   const code = codeBundleOf(files);
   const codeSha256 = sha256(code);
   const codeSha384 = createHash('sha384').update(code).digest('hex');

@@ -196,9 +196,10 @@ export interface SignResponse {
 
 export const encodeSignResponseFrame = (id: number, response: SignResponse): Buffer => {
   const transfer = response.transfer;
-  const asset = transfer ? Buffer.from(transfer.asset, 'latin1') : undefined;
-  const recipient = transfer?.recipient ? Buffer.from(transfer.recipient, 'latin1') : undefined;
-  const transferLength = transfer ? 1 + 8 + 32 + 1 + asset!.length + 1 + (recipient?.length ?? 0) : 0;
+  // Assets and recipients are base58 or "SOL": one byte per character.
+  const assetLength = transfer ? transfer.asset.length : 0;
+  const recipientLength = transfer?.recipient?.length ?? 0;
+  const transferLength = transfer ? 1 + 8 + 32 + 1 + assetLength + 1 + recipientLength : 0;
   const payloadLength = 64 + 32 + 3 + transferLength;
   const frame = Buffer.allocUnsafe(LENGTH_BYTES + HEADER_BYTES + payloadLength);
   frame.writeUInt32BE(HEADER_BYTES + payloadLength, 0);
@@ -220,10 +221,10 @@ export const encodeSignResponseFrame = (id: number, response: SignResponse): Buf
     offset += 8;
     frame.set(transfer.destination, offset);
     offset += 32;
-    frame[offset++] = asset!.length;
-    offset += asset!.copy(frame, offset);
-    frame[offset++] = recipient?.length ?? 0;
-    if (recipient) recipient.copy(frame, offset);
+    frame[offset++] = assetLength;
+    offset += frame.write(transfer.asset, offset, assetLength, 'latin1');
+    frame[offset++] = recipientLength;
+    if (recipientLength > 0) frame.write(transfer.recipient!, offset, recipientLength, 'latin1');
   }
   return frame;
 };

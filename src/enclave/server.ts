@@ -40,6 +40,8 @@ export interface ServeOptions {
   readonly maxFrameBytes?: number;
   /** One line per notable event; never given secrets. */
   readonly log?: (line: string) => void;
+  /** Called once per request frame, after it was answered (or its answer started, for async ops). */
+  readonly onRequest?: (kind: number) => void;
 }
 
 const protocolError = (reason: string, details: Record<string, unknown> = {}): WireError => ({
@@ -209,6 +211,7 @@ export const serveConnection = (
           ready.push(answer);
           ids.push(event.frame.id);
         }
+        options.onRequest?.(event.frame.kind);
       }
     } finally {
       try {

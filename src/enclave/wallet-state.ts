@@ -41,6 +41,12 @@ const RATE_BUCKET_SECONDS = 10;
 /** Identical message bytes signed again within this time are not counted twice (a retried call). */
 export const SIGNED_MESSAGE_MEMORY_MS = 10 * 60_000;
 const MAX_REMEMBERED_MESSAGES = 100_000;
+/**
+ * Expiries of remembered messages are whole seconds from 2024-01-01: small integers V8 keeps in the
+ * map entry itself, where milliseconds since 1970 would each be a heap number (tens of thousands live).
+ */
+const EXPIRY_BASE_SECONDS = 1_704_067_200;
+const secondsSinceBase = (nowMs: number) => nowMs / 1000 - EXPIRY_BASE_SECONDS;
 export const MAX_DELAY_ENTRIES = 100_000;
 const MAX_ADDRESS_TEXTS = 1_024;
 const NO_LIMITS: ReadonlyMap<string, string> = new Map();
@@ -212,20 +218,22 @@ export class WalletState implements SigningScope {
     return this.#rate?.buckets(nowSeconds) ?? [];
   }
 
+  /** `messageHash`: the message's SHA-256 as a latin1 string (32 characters: the cheapest key). */
   wasSigned(messageHash: string, nowMs: number): boolean {
     const expires = this.#signed?.get(messageHash);
-    return expires !== undefined && expires > nowMs;
+    return expires !== undefined && expires > secondsSinceBase(nowMs);
   }
 
   rememberSigned(messageHash: string, nowMs: number): void {
     this.#signed ??= new Map();
+    const now = secondsSinceBase(nowMs);
     // Entries are kept in insertion order, which is expiry order: prune from the oldest end.
     for (const [hash, expires] of this.#signed) {
-      if (expires > nowMs && this.#signed.size < MAX_REMEMBERED_MESSAGES) break;
+      if (expires > now && this.#signed.size < MAX_REMEMBERED_MESSAGES) break;
       // Expired, or full of live entries: the worst case of forgetting one is counting a retry twice.
       this.#signed.delete(hash);
     }
-    this.#signed.set(messageHash, nowMs + SIGNED_MESSAGE_MEMORY_MS);
+    this.#signed.set(messageHash, Math.ceil(now + SIGNED_MESSAGE_MEMORY_MS / 1000));
   }
 
   /** First sightings of delay-tier requests by request id, for reading (no map is made for it). */

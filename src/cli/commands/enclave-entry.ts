@@ -1,6 +1,7 @@
 /**
- * Runs `waiaas enclave` directly (`node --import tsx src/cli/commands/enclave-entry.ts …`), for the
- * supervisor until src/cli/main.ts dispatches the `enclave` command.
+ * Runs `waiaas enclave` directly, without the rest of the CLI: the entry point of the enclave bundle
+ * the supervisor runs on plain node (src/enclave/process-bundle.ts), and of the from-source fallback
+ * (`node --import tsx src/cli/commands/enclave-entry.ts …`).
  */
 import { isWaiaasError } from '../../core/errors.ts';
 import { run } from './enclave.ts';

@@ -18,6 +18,8 @@ import { WaiaasError } from '../../core/errors.ts';
 import type { AttestationProvider } from '../../enclave/attestation/provider.ts';
 import { builtCodeSha384, enclaveCodeBundle } from '../../enclave/code-bundle.ts';
 import { AgentEnclave } from '../../enclave/enclave.ts';
+import { createGcPacer } from '../../enclave/gc-pacer.ts';
+import { Op } from '../../enclave/protocol.ts';
 import { closeServer, listenUnix, listenVsock } from '../../enclave/server.ts';
 import { FileStateStore } from '../../enclave/state-journal.ts';
 import { setArgon2Isolation } from '../../keys/kdf.ts';
@@ -97,24 +99,33 @@ export async function run(args: string[]): Promise<number> {
   const attestation = await openAttestation(values.attestation ?? 'dev', stateDir);
   const enclave = AgentEnclave.create({ vault, store, ...(attestation ? { attestation } : {}) });
 
+  // With --expose-gc (the supervisor starts it so), heaps grown by bursts of rare ops go back.
+  const collect = (globalThis as { gc?: () => void }).gc;
+  const pacer = createGcPacer({ collect });
+  const serveOptions = {
+    log,
+    onRequest: (kind: number) => pacer.noteRequest(kind !== Op.SIGN && kind !== Op.PING),
+  };
   let close: () => Promise<void>;
   if (values.socket !== undefined) {
-    const server: Server = await listenUnix(enclave, resolve(values.socket), { log });
+    const server: Server = await listenUnix(enclave, resolve(values.socket), serveOptions);
     close = () => closeServer(server);
   } else {
     const port = Number(values.vsock);
     if (!Number.isInteger(port) || port <= 0 || port > 0xffffffff)
       throw configError('--vsock takes a port number', 'vsock');
-    const server = listenVsock(enclave, port, { log });
+    const server = listenVsock(enclave, port, serveOptions);
     close = async () => {
       server.close();
     };
   }
+  collect?.(); // what start-up left behind (journal replay, the development CA, key derivation)
   process.stdout.write(
     `${JSON.stringify({ event: 'ready', pid: process.pid, socket: values.socket, vsock: values.vsock, attestation: attestation?.kind ?? 'none' })}\n`,
   );
 
   await waitForShutdownSignal();
+  pacer.stop();
   await close();
   enclave.close();
   await vault.close();

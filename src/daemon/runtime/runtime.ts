@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Keypair } from '@solana/web3.js';
 import { verifyAttestation } from '../../attestation/index.ts';
 import { WaiaasError } from '../../core/errors.ts';
@@ -42,7 +41,6 @@ export interface StartRuntimeOptions {
 export const FEE_PAYER_LOW_LAMPORTS = 50_000_000n;
 const LOCALNET_FEE_PAYER_FUNDING = 100_000_000_000;
 
-const binPath = fileURLToPath(new URL('../../../bin/waiaas.mjs', import.meta.url));
 
 export async function startRuntime({ config, store, rpcUrl, logger }: StartRuntimeOptions): Promise<Runtime> {
   const keysDir = join(config.dataDir, 'keys');
@@ -66,7 +64,6 @@ export async function startRuntime({ config, store, rpcUrl, logger }: StartRunti
     // Beside the other keystores: replicas sharing one database must share the vault that seals agent keys.
     vaultKeystore: join(keysDir, 'enclave-vault.keystore'),
     attestation: 'dev',
-    command: [process.execPath, binPath, 'enclave'],
     sealedKeys: async () => (await activeAgentKeys(store.db)).map((record) => JSON.parse(record.sealed)),
     policies: async () =>
       (await allPolicyBundles(store.db)).map(
