@@ -41,7 +41,6 @@ export interface StartRuntimeOptions {
 export const FEE_PAYER_LOW_LAMPORTS = 50_000_000n;
 const LOCALNET_FEE_PAYER_FUNDING = 100_000_000_000;
 
-
 export async function startRuntime({ config, store, rpcUrl, logger }: StartRuntimeOptions): Promise<Runtime> {
   const keysDir = join(config.dataDir, 'keys');
   mkdirSync(keysDir, { recursive: true, mode: 0o700 });
