@@ -121,12 +121,12 @@ describeWithSquads('transfer API', () => {
     const { wallet, session } = await createWalletSession(daemon, owner, policy(), 0n);
     const to = newRecipient();
     const cases: [Record<string, unknown>, string][] = [
-      [{ to, amount: '0' }, 'VALIDATION_FAILED'],
-      [{ to, amount: '-5' }, 'VALIDATION_FAILED'],
-      [{ to, amount: '1.5' }, 'VALIDATION_FAILED'],
+      [{ to, amount: '0' }, 'INVALID_AMOUNT'],
+      [{ to, amount: '-5' }, 'INVALID_AMOUNT'],
+      [{ to, amount: '1.5' }, 'INVALID_AMOUNT'],
       [{ to, amount: 1000 }, 'VALIDATION_FAILED'],
-      [{ to, amount: '99999999999999999999999' }, 'VALIDATION_FAILED'],
-      [{ to: 'not-an-address', amount: '1000' }, 'VALIDATION_FAILED'],
+      [{ to, amount: '99999999999999999999999' }, 'INVALID_AMOUNT'],
+      [{ to: 'not-an-address', amount: '1000' }, 'INVALID_ADDRESS'],
       [{ to: wallet.vault, amount: '1000000' }, 'INVALID_ADDRESS'],
       [{ to, amount: '1000', extra: true }, 'VALIDATION_FAILED'],
       [{ to, amount: '1000', memo: 'x'.repeat(257) }, 'VALIDATION_FAILED'],
