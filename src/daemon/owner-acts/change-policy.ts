@@ -16,7 +16,6 @@ import { type Owner, setWalletPolicy, type Wallet } from '../../store/index.ts';
 import { insertOwnerAct } from '../../store/owner-acts.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { validatePolicyInput } from '../wallets/create-wallet.ts';
-import { signSendConfirm } from '../wallets/send-signed.ts';
 import {
   agentMembers,
   assertNewerPolicy,
@@ -25,8 +24,8 @@ import {
   type LayerOutcome,
   newActId,
   oneActAtATime,
+  ownerChainStep,
   ownersWallet,
-  pendingOutcome,
   policyInForce,
   readWalletConfig,
 } from './common.ts';
@@ -116,8 +115,7 @@ export async function executeChangePolicy(
         enclave = { status: 'done' };
       }
 
-      let chain: LayerOutcome;
-      try {
+      const chain = await ownerChainStep(runtime, ownerSigner, async (recentBlockhash) => {
         const ownerKey = new PublicKey(owner.publicKey);
         const current = await readWalletConfig(runtime, wallet);
         const [agent, ...others] = agentMembers(current, ownerKey);
@@ -127,31 +125,15 @@ export async function executeChangePolicy(
             details: { walletId: wallet.id },
           });
         }
-        const { blockhash, lastValidBlockHeight } = await runtime.chain.recentBlockhash();
-        const transaction = buildReplaceLimits({
+        return buildReplaceLimits({
           current,
           owner: ownerKey,
           agent,
           limits: spendingLimitSpecsFromPolicy(toPolicy(document)),
           feePayer: runtime.feePayer.publicKey,
-          recentBlockhash: blockhash,
+          recentBlockhash,
         });
-        chain =
-          transaction === null
-            ? { status: 'unchanged' }
-            : {
-                status: 'done',
-                signature: await signSendConfirm(
-                  runtime.chain,
-                  transaction,
-                  lastValidBlockHeight,
-                  [runtime.feePayer],
-                  ownerSigner,
-                ),
-              };
-      } catch (error) {
-        chain = pendingOutcome(error);
-      }
+      });
       await runtime.store.writeTransaction(async (trx) => {
         const act = await insertOwnerAct(trx, {
           id: newActId(),

@@ -4,7 +4,7 @@
  * it, one act at a time per wallet, and how a layer's outcome is reported.
  */
 import { randomBytes } from 'node:crypto';
-import { PublicKey } from '@solana/web3.js';
+import { PublicKey, type VersionedTransaction } from '@solana/web3.js';
 import { isWaiaasError, WaiaasError } from '../../core/errors.ts';
 import {
   type PolicyBundle,
@@ -14,10 +14,12 @@ import {
   toPolicy,
 } from '../../core/policy.ts';
 import type { Policy } from '../../core/policy-types.ts';
+import type { OwnerSigner } from '../../keys/types.ts';
 import type { CurrentWalletConfig } from '../../squads/index.ts';
 import { readMultisig, readSpendingLimits } from '../../squads/index.ts';
 import { findWallet, type Owner, type Wallet } from '../../store/index.ts';
 import type { Runtime } from '../runtime/runtime.ts';
+import { signSendConfirm } from '../wallets/send-signed.ts';
 
 /** How one layer (enclave, chain) took an act: done now, already so, or still to do (retry the same call). */
 export interface LayerOutcome {
@@ -34,6 +36,33 @@ export const pendingOutcome = (error: unknown): LayerOutcome => ({
     ? { code: error.code, message: error.message }
     : { code: 'INTERNAL', message: 'Internal error' },
 });
+
+/**
+ * The chain part of an owner act: build the config-authority transaction against a fresh blockhash
+ * (null when the chain is already in the target state), sign as fee payer and owner, send, confirm.
+ * A failure leaves the act pending rather than undone: the same call retries it.
+ */
+export async function ownerChainStep(
+  runtime: Runtime,
+  ownerSigner: OwnerSigner,
+  build: (recentBlockhash: string) => Promise<VersionedTransaction | null> | VersionedTransaction | null,
+): Promise<LayerOutcome> {
+  try {
+    const { blockhash, lastValidBlockHeight } = await runtime.chain.recentBlockhash();
+    const transaction = await build(blockhash);
+    if (transaction === null) return { status: 'unchanged' };
+    const signature = await signSendConfirm(
+      runtime.chain,
+      transaction,
+      lastValidBlockHeight,
+      [runtime.feePayer],
+      ownerSigner,
+    );
+    return { status: 'done', signature };
+  } catch (error) {
+    return pendingOutcome(error);
+  }
+}
 
 export const newActId = (): string => `act_${randomBytes(12).toString('base64url')}`;
 

@@ -19,13 +19,13 @@ import { buildFreeze } from '../../squads/index.ts';
 import { type Database, type Owner, type Store, setWalletPolicy, type Wallet } from '../../store/index.ts';
 import { insertOwnerAct, latestOwnerAct, updateOwnerAct } from '../../store/owner-acts.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { signSendConfirm } from '../wallets/send-signed.ts';
 import {
   assertSettled,
   assertUnlockOffered,
   type LayerOutcome,
   newActId,
   oneActAtATime,
+  ownerChainStep,
   ownersWallet,
   pendingOutcome,
   policyInForce,
@@ -219,31 +219,14 @@ export async function executeFreeze(runtime: Runtime, validated: ValidatedFreeze
           enclave = { ...pendingOutcome(error), policyVersion: inForce.document.version };
         }
 
-        let chain: LayerOutcome;
-        try {
-          const { blockhash, lastValidBlockHeight } = await runtime.chain.recentBlockhash();
-          const transaction = buildFreeze({
+        const chain = await ownerChainStep(runtime, ownerSigner, async (recentBlockhash) =>
+          buildFreeze({
             current: await readWalletConfig(runtime, wallet),
             owner: new PublicKey(owner.publicKey),
             feePayer: runtime.feePayer.publicKey,
-            recentBlockhash: blockhash,
-          });
-          chain =
-            transaction === null
-              ? { status: 'unchanged' }
-              : {
-                  status: 'done',
-                  signature: await signSendConfirm(
-                    runtime.chain,
-                    transaction,
-                    lastValidBlockHeight,
-                    [runtime.feePayer],
-                    ownerSigner,
-                  ),
-                };
-        } catch (error) {
-          chain = pendingOutcome(error);
-        }
+            recentBlockhash,
+          }),
+        );
 
         const complete = enclave.status !== 'pending' && chain.status !== 'pending';
         await runtime.store.writeTransaction(async (trx) => {
