@@ -124,10 +124,28 @@ export async function run(args: string[]): Promise<number> {
     `${JSON.stringify({ event: 'ready', pid: process.pid, socket: values.socket, vsock: values.vsock, attestation: attestation?.kind ?? 'none' })}\n`,
   );
 
+  // On a Unix socket the enclave is the daemon's child: if the daemon dies (even by SIGKILL) the
+  // enclave must not linger with agent keys in memory, so it shuts down once it is orphaned.
+  const orphanWatch =
+    values.socket === undefined ? undefined : watchForOrphaning(() => process.kill(process.pid, 'SIGTERM'));
   await waitForShutdownSignal();
+  if (orphanWatch) clearInterval(orphanWatch);
   pacer.stop();
   await close();
   enclave.close();
   await vault.close();
   return 0;
+}
+
+/** Calls `onOrphaned` once the parent process is gone (the process is re-parented). */
+function watchForOrphaning(onOrphaned: () => void): NodeJS.Timeout {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      onOrphaned();
+    }
+  }, 500);
+  timer.unref();
+  return timer;
 }
