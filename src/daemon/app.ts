@@ -7,7 +7,7 @@ import Fastify, {
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Store } from '../store/index.ts';
 import { registerAuthFailureAudit } from './audit/index.ts';
-import { type OperatorTokenCheck, operatorAuth } from './auth.ts';
+import { requireRole } from './auth.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, registerMetrics } from './plugins/metrics.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
@@ -18,7 +18,6 @@ import { type HealthDependencies, healthRoutes } from './routes/health.ts';
 export interface AppDependencies {
   logger: Logger;
   store: Store;
-  isOperatorToken: OperatorTokenCheck;
   health: HealthDependencies;
   rateLimit?: RateLimitOptions;
   /** The API's route plugins, each with its own dependencies. */
@@ -49,7 +48,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(healthRoutes(deps.health));
   for (const routes of deps.routes ?? []) await app.register(routes);
 
-  const requireOperator = operatorAuth(deps.isOperatorToken);
+  const requireOperator = requireRole(deps.store, 'operator');
   app.get('/metrics', { schema: { hide: true }, onRequest: requireOperator }, async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );

@@ -10,9 +10,6 @@ import {
   type Store,
 } from '../store/index.ts';
 
-/** Looks up a token by its hash; the raw token never reaches the database. */
-export type OperatorTokenCheck = (tokenHash: string) => Promise<boolean>;
-
 export type Principal =
   | { readonly role: 'operator' }
   | { readonly role: 'owner'; readonly owner: Owner }
@@ -64,16 +61,6 @@ export const requireRole =
     const principal = await resolvePrincipal(store, token);
     if (!roles.includes(principal.role)) throw new WaiaasError('FORBIDDEN');
     request.principal = principal;
-  };
-
-/** A preHandler that admits only the operator master token. */
-export const operatorAuth =
-  (isOperatorToken: OperatorTokenCheck) =>
-  async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const token = bearerToken(request);
-    if (token === undefined)
-      throw new WaiaasError('UNAUTHORIZED', { message: 'Send the operator token as a bearer token.' });
-    if (!(await isOperatorToken(hashToken(token)))) throw new WaiaasError('UNAUTHORIZED');
   };
 
 /** The owner's second factor for an owner-key act, from X-Owner-Unlock. */

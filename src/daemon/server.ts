@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { version } from '../core/version.ts';
 import { readChainStatus } from '../solana/chain-status.ts';
-import { findActiveOperatorTokenByHash, type Store } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -44,8 +44,6 @@ export async function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance>
   const app = await buildApp({
     logger,
     store,
-    isOperatorToken: async (tokenHash) =>
-      (await findActiveOperatorTokenByHash(store.db, tokenHash)) !== undefined,
     health: {
       version,
       network: config.network,

@@ -10,7 +10,6 @@ import { buildApp } from '../../src/daemon/app.ts';
 import { createLogger } from '../../src/daemon/logger.ts';
 import { readChainStatus } from '../../src/solana/chain-status.ts';
 import {
-  findActiveOperatorTokenByHash,
   insertOperatorToken,
   insertOwner,
   insertSession,
@@ -78,7 +77,6 @@ export async function buildRoutesApp(
   const app = await buildApp({
     logger: createLogger('silent'),
     store,
-    isOperatorToken: async (hash) => (await findActiveOperatorTokenByHash(store.db, hash)) !== undefined,
     health: {
       version: '0.0.0-test',
       network: 'localnet',

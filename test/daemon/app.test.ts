@@ -4,12 +4,7 @@ import { generateToken, hashToken } from '../../src/core/tokens.ts';
 import { buildApp } from '../../src/daemon/app.ts';
 import { createLogger } from '../../src/daemon/logger.ts';
 import { readChainStatus } from '../../src/solana/chain-status.ts';
-import {
-  findActiveOperatorTokenByHash,
-  insertOperatorToken,
-  revokeOperatorToken,
-  type Store,
-} from '../../src/store/index.ts';
+import { insertOperatorToken, revokeOperatorToken, type Store } from '../../src/store/index.ts';
 import { forEachEngine } from '../support/databases.ts';
 
 forEachEngine((engine, { makeStore }) => {
@@ -26,7 +21,6 @@ forEachEngine((engine, { makeStore }) => {
       app = await buildApp({
         logger: createLogger('silent'),
         store,
-        isOperatorToken: async (hash) => (await findActiveOperatorTokenByHash(store.db, hash)) !== undefined,
         health: {
           version: '0.0.0-test',
           network: 'localnet',
@@ -59,7 +53,6 @@ forEachEngine((engine, { makeStore }) => {
       const brokenApp = await buildApp({
         logger: createLogger('silent'),
         store: other,
-        isOperatorToken: async () => false,
         health: {
           version: '0',
           network: 'localnet',
