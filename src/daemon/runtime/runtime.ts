@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Keypair } from '@solana/web3.js';
@@ -12,6 +12,7 @@ import { activeAgentKeys, allPolicyBundles, type Store } from '../../store/index
 import type { Config } from '../config.ts';
 import { EnclaveSupervisor } from '../enclave-supervisor.ts';
 import type { Logger } from '../logger.ts';
+import { checkAttestedStatement } from './attested-statement.ts';
 import { type DaemonSecret, loadDaemonSecret } from './daemon-secret.ts';
 import { auditEnclaveRestarts } from './enclave-restarts.ts';
 import { loadFeePayer } from './fee-payer.ts';
@@ -79,12 +80,7 @@ export async function startRuntime({ config, store, rpcUrl, logger }: StartRunti
         expectedNonce: nonce,
         pcrs: { 0: [expectedPcr0] },
       });
-      // user_data commits to the statement (agent keys, policy hashes): the two must travel together.
-      const committed = createHash('sha256').update(statement).digest();
-      if (!verified.userData || !committed.equals(Buffer.from(verified.userData))) {
-        throw new WaiaasError('ATTESTATION_INVALID', { details: { reason: 'STATEMENT_MISMATCH' } });
-      }
-      await assertStatementMatchesStore(statement, store);
+      await checkAttestedStatement(statement, verified.userData, store);
     },
     log: (line) => logger.warn(line),
   });
@@ -118,21 +114,5 @@ async function fundOnLocalnet(chain: ChainClient, feePayer: Keypair, logger: Log
     await chain.confirm(signature, (await chain.recentBlockhash()).lastValidBlockHeight);
   } catch (error) {
     logger.warn({ err: error }, 'could not fund the fee payer on localnet');
-  }
-}
-
-/** Every active agent key the daemon stored must be one the attested enclave holds. */
-async function assertStatementMatchesStore(statement: string, store: Store): Promise<void> {
-  const attested = new Set<string>();
-  const parsed = JSON.parse(statement) as { wallets?: { walletId: string; agentKeys: string[] }[] };
-  for (const wallet of parsed.wallets ?? [])
-    for (const key of wallet.agentKeys) attested.add(`${wallet.walletId}/${key}`);
-  const missing = (await activeAgentKeys(store.db)).filter(
-    (key) => !attested.has(`${key.walletId}/${key.publicKey}`),
-  );
-  if (missing.length > 0) {
-    throw new WaiaasError('ATTESTATION_INVALID', {
-      details: { reason: 'AGENT_KEYS_MISSING', keys: missing.map((key) => key.publicKey) },
-    });
   }
 }
