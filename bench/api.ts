@@ -10,21 +10,22 @@
  *   node --import tsx bench/api.ts [--seconds 4] [--clients 32] [--only dry-run]
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/api.ts --only dry-run   # where the time goes
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Keypair, PublicKey } from '@solana/web3.js';
+import { Keypair } from '@solana/web3.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { spawnLocalnet } from '../src/cli/localnet-child.ts';
-import { generateToken, hashToken } from '../src/core/tokens.ts';
 import { loadConfig } from '../src/daemon/config.ts';
 import { createLogger } from '../src/daemon/logger.ts';
-import { type Runtime, startRuntime } from '../src/daemon/runtime/runtime.ts';
+import { startRuntime } from '../src/daemon/runtime/runtime.ts';
 import { buildDaemonApp } from '../src/daemon/server.ts';
-import { findOwnerById, insertOperatorToken, openStore } from '../src/store/index.ts';
+import { openStore } from '../src/store/index.ts';
+import { airdrop, setUpBenchWallets } from './support/wallets.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,7 +39,6 @@ const PHASE_MS = Number(args.seconds) * 1000;
 const CLIENTS = Number(args.clients);
 const SOL = 1_000_000_000n;
 const AMOUNT = 1_000n;
-const PASSPHRASE = 'bench owner passphrase';
 
 interface Row {
   name: string;
@@ -135,67 +135,6 @@ function call(
   });
 }
 
-interface BenchWallet {
-  id: string;
-  vault: string;
-  token: string;
-}
-
-async function airdrop(runtime: Runtime, address: string, lamports: bigint) {
-  const signature = await runtime.chain.connection.requestAirdrop(new PublicKey(address), Number(lamports));
-  const { lastValidBlockHeight } = await runtime.chain.recentBlockhash();
-  await runtime.chain.confirm(signature, lastValidBlockHeight);
-}
-
-async function setUp(app: FastifyInstance, runtime: Runtime, wallets: number) {
-  const operator = generateToken('waiaas_op_');
-  await insertOperatorToken(runtime.store.db, { tokenHash: hashToken(operator), label: 'bench' });
-  const ownerResponse = await app.inject({
-    method: 'POST',
-    url: '/v1/owners',
-    headers: { authorization: `Bearer ${operator}` },
-    payload: { name: 'Bench owner', signer: { kind: 'local', passphrase: PASSPHRASE } },
-  });
-  const owner = ownerResponse.json() as { id: string; token: string };
-  // One unlock window for all the wallets, instead of a keystore decryption per wallet.
-  const ownerRecord = await findOwnerById(runtime.store.db, owner.id);
-  await runtime.ownerKeys.of(ownerRecord!).unlockFor(600, PASSPHRASE);
-  const policy = {
-    version: 1,
-    assets: {
-      SOL: {
-        perTransaction: String(SOL),
-        daily: String(1_000n * SOL),
-        tiers: { instantMax: String(SOL), notifyMax: String(SOL), delayMax: String(SOL), delaySeconds: 0 },
-      },
-    },
-    recipients: { mode: 'any' },
-    hours: { utc: [0, 24], days: [0, 1, 2, 3, 4, 5, 6] },
-    rate: { maxPerHour: 1_000_000 },
-    approvalTimeoutSeconds: 3600,
-  };
-  const made: BenchWallet[] = [];
-  for (let index = 0; index < wallets; index++) {
-    const response = await app.inject({
-      method: 'POST',
-      url: '/v1/wallets',
-      headers: { authorization: `Bearer ${owner.token}` },
-      payload: { name: `Bench ${index}`, policy },
-    });
-    if (response.statusCode !== 201) throw new Error(`wallet: ${response.body}`);
-    const wallet = response.json() as { id: string; vault: string };
-    const session = await app.inject({
-      method: 'POST',
-      url: `/v1/wallets/${wallet.id}/sessions`,
-      headers: { authorization: `Bearer ${owner.token}` },
-      payload: { ttlSeconds: 3600 },
-    });
-    await airdrop(runtime, wallet.vault, 100n * SOL);
-    made.push({ id: wallet.id, vault: wallet.vault, token: (session.json() as { token: string }).token });
-  }
-  return { ownerToken: owner.token, wallets: made };
-}
-
 /** The baseline: Fastify with nothing of ours, a GET and a POST of a JSON body, in this process. */
 async function bareServer(): Promise<{ app: FastifyInstance; base: URL }> {
   const app = Fastify({ logger: false });
@@ -230,7 +169,7 @@ async function main() {
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   try {
     console.log(`setting up ${CLIENTS} wallets …`);
-    const { ownerToken, wallets } = await setUp(app, runtime, CLIENTS);
+    const { ownerToken, wallets } = await setUpBenchWallets(app, runtime, CLIENTS, 100n * SOL);
     const recipient = Keypair.generate().publicKey.toBase58();
     await airdrop(runtime, recipient, SOL);
     const transferBody = JSON.stringify({ to: recipient, amount: String(AMOUNT) });

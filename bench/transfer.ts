@@ -11,6 +11,7 @@
  *   node --import tsx bench/transfer.ts [--seconds 4] [--sequential 400]
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/transfer.ts   # where the time goes
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,9 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Keypair, PublicKey } from '@solana/web3.js';
-import type { FastifyInstance } from 'fastify';
 import { spawnLocalnet } from '../src/cli/localnet-child.ts';
-import { generateToken, hashToken } from '../src/core/tokens.ts';
 import { loadConfig } from '../src/daemon/config.ts';
 import { createLogger } from '../src/daemon/logger.ts';
 import { type Runtime, startRuntime } from '../src/daemon/runtime/runtime.ts';
@@ -28,7 +27,8 @@ import { buildDaemonApp } from '../src/daemon/server.ts';
 import { transfersOf } from '../src/daemon/transfers/index.ts';
 import { privateKeyFromSeed, signEd25519 } from '../src/keys/ed25519.ts';
 import { buildAgentTransfer } from '../src/squads/index.ts';
-import { findOwnerById, insertOperatorToken, openStore } from '../src/store/index.ts';
+import { openStore } from '../src/store/index.ts';
+import { airdrop, type BenchWallet, setUpBenchWallets } from './support/wallets.ts';
 
 const { values: args } = parseArgs({
   options: { seconds: { type: 'string', default: '4' }, sequential: { type: 'string', default: '400' } },
@@ -37,7 +37,6 @@ const PHASE_MS = Number(args.seconds) * 1000;
 const SEQUENTIAL = Number(args.sequential);
 const SOL = 1_000_000_000n;
 const AMOUNT = 1_000n;
-const PASSPHRASE = 'bench owner passphrase';
 
 interface Row {
   name: string;
@@ -89,75 +88,6 @@ async function phase(
     }),
   );
   return { name, count: latencies.length, failures, seconds: (performance.now() - begin) / 1000, latencies };
-}
-
-interface BenchWallet {
-  id: string;
-  multisig: string;
-  vault: string;
-  agent: string;
-  token: string;
-}
-
-async function setUp(app: FastifyInstance, runtime: Runtime, wallets: number): Promise<BenchWallet[]> {
-  const operator = generateToken('waiaas_op_');
-  await insertOperatorToken(runtime.store.db, { tokenHash: hashToken(operator), label: 'bench' });
-  const ownerResponse = await app.inject({
-    method: 'POST',
-    url: '/v1/owners',
-    headers: { authorization: `Bearer ${operator}` },
-    payload: { name: 'Bench owner', signer: { kind: 'local', passphrase: PASSPHRASE } },
-  });
-  const owner = ownerResponse.json() as { id: string; token: string };
-  // One unlock window for all the wallets, instead of a keystore decryption per wallet.
-  const ownerRecord = await findOwnerById(runtime.store.db, owner.id);
-  await runtime.ownerKeys.of(ownerRecord!).unlockFor(600, PASSPHRASE);
-  const policy = {
-    version: 1,
-    assets: {
-      SOL: {
-        perTransaction: String(SOL),
-        daily: String(1_000n * SOL),
-        tiers: { instantMax: String(SOL), notifyMax: String(SOL), delayMax: String(SOL), delaySeconds: 0 },
-      },
-    },
-    recipients: { mode: 'any' },
-    hours: { utc: [0, 24], days: [0, 1, 2, 3, 4, 5, 6] },
-    rate: { maxPerHour: 1_000_000 },
-    approvalTimeoutSeconds: 3600,
-  };
-  const made: BenchWallet[] = [];
-  for (let index = 0; index < wallets; index++) {
-    const response = await app.inject({
-      method: 'POST',
-      url: '/v1/wallets',
-      headers: { authorization: `Bearer ${owner.token}` },
-      payload: { name: `Bench ${index}`, policy },
-    });
-    if (response.statusCode !== 201) throw new Error(`wallet: ${response.body}`);
-    const wallet = response.json() as { id: string; multisig: string; vault: string; agentPublicKey: string };
-    const session = await app.inject({
-      method: 'POST',
-      url: `/v1/wallets/${wallet.id}/sessions`,
-      headers: { authorization: `Bearer ${owner.token}` },
-      payload: { ttlSeconds: 3600 },
-    });
-    await airdrop(runtime, wallet.vault, 500n * SOL);
-    made.push({
-      id: wallet.id,
-      multisig: wallet.multisig,
-      vault: wallet.vault,
-      agent: wallet.agentPublicKey,
-      token: (session.json() as { token: string }).token,
-    });
-  }
-  return made;
-}
-
-async function airdrop(runtime: Runtime, address: string, lamports: bigint) {
-  const signature = await runtime.chain.connection.requestAirdrop(new PublicKey(address), Number(lamports));
-  const { lastValidBlockHeight } = await runtime.chain.recentBlockhash();
-  await runtime.chain.confirm(signature, lastValidBlockHeight);
 }
 
 /** Bare parts: messages built ahead, signed by the enclave, by the fee payer, sent and looked up. */
@@ -336,7 +266,7 @@ async function main() {
   await app.ready();
   try {
     console.log('setting up 32 wallets …');
-    const wallets = await setUp(app, runtime, 32);
+    const { wallets } = await setUpBenchWallets(app, runtime, 32, 500n * SOL);
     const recipient = Keypair.generate().publicKey;
     await airdrop(runtime, recipient.toBase58(), SOL);
     const body = JSON.stringify({ to: recipient.toBase58(), amount: String(AMOUNT) });

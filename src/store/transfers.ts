@@ -70,25 +70,26 @@ export const transferFromRow = (row: Selectable<TransfersTable>): TransferRecord
   updatedAt: row.updated_at,
 });
 
-export interface NewTransfer {
-  id: string;
-  walletId: string;
-  idempotencyKey: string | null;
-  requestHash: string;
-  asset: string;
-  amount: bigint;
-  destination: string;
-  memo: string | null;
-  tier: TransferTier;
-  status: TransferStatus;
-  countsDaily: boolean;
-  executeAfter: bigint | null;
-  expiresAt: bigint | null;
-  agentPublicKey: string | null;
-  claimedBy: string | null;
-  claimedUntil: bigint | null;
-  nowMs: bigint;
-}
+/** What a new row states; the rest (signature, counted/created/updated times…) follows from `nowMs`. */
+export type NewTransfer = Pick<
+  TransferRecord,
+  | 'id'
+  | 'walletId'
+  | 'idempotencyKey'
+  | 'requestHash'
+  | 'asset'
+  | 'amount'
+  | 'destination'
+  | 'memo'
+  | 'tier'
+  | 'status'
+  | 'countsDaily'
+  | 'executeAfter'
+  | 'expiresAt'
+  | 'agentPublicKey'
+  | 'claimedBy'
+  | 'claimedUntil'
+> & { nowMs: bigint };
 
 export const insertTransfer = async (db: Kysely<Database>, params: NewTransfer): Promise<TransferRecord> => {
   const row: Selectable<TransfersTable> = {
