@@ -55,7 +55,7 @@ const MATRIX: Record<string, readonly Expected[]> = {
   //                                                         none revoked expired operator otherAgent agent otherOwner owner
   'GET /v1/health':                                          [200, 200,    200,    200,     200,       200,  200,       200],
   'GET /v1/attestation':                                     [200, 200,    200,    200,     200,       200,  200,       200],
-  'GET /metrics':                                            [U,   U,      U,      200,     U,         U,    U,         U  ],
+  'GET /metrics':                                            [U,   R,      E,      200,     F,         F,    F,         F  ],
   'GET /v1/audit':                                           [U,   R,      E,      200,     F,         F,    200,       200],
   'GET /v1/audit/verify':                                    [U,   R,      E,      200,     F,         F,    200,       200],
   'POST /v1/owners':                                         [U,   R,      E,      201,     F,         F,    F,         F  ],
@@ -335,14 +335,8 @@ describeWithSquads('the role matrix', () => {
       if (operation.includes('{id}') && operation !== 'GET /v1/health')
         expect([operation, typeof row[otherAgent]]).toEqual([operation, 'string']);
       if (row[0] !== 200) {
-        expect([operation, row[CALLERS.indexOf('revoked')]]).toEqual([
-          operation,
-          operation === 'GET /metrics' ? U : R,
-        ]);
-        expect([operation, row[CALLERS.indexOf('expired')]]).toEqual([
-          operation,
-          operation === 'GET /metrics' ? U : E,
-        ]);
+        expect([operation, row[CALLERS.indexOf('revoked')]]).toEqual([operation, R]);
+        expect([operation, row[CALLERS.indexOf('expired')]]).toEqual([operation, E]);
       }
     }
   });
