@@ -1,0 +1,68 @@
+/**
+ * The live feed: one stream of the owner's events (GET /v1/events as server-sent events, read with
+ * fetch because EventSource cannot send the bearer token) shared by every page. Pages subscribe to
+ * the entries they care about and reload their data when one arrives, so an agent's request shows in
+ * the inbox without a reload. The SDK resumes a dropped stream from its last event id.
+ */
+import { createContext, type ComponentChildren } from 'preact';
+import { useContext, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { AuditEntry, WaiaasClient } from '../../src/sdk/index.ts';
+
+export type FeedStatus = 'connecting' | 'live' | 'offline';
+type Listener = (entry: AuditEntry) => void;
+
+interface Feed {
+  readonly status: FeedStatus;
+  subscribe(listener: Listener): () => void;
+}
+
+const FeedContext = createContext<Feed>({ status: 'offline', subscribe: () => () => undefined });
+
+export function FeedProvider(props: { client: WaiaasClient; children: ComponentChildren }) {
+  const [status, setStatus] = useState<FeedStatus>('connecting');
+  const listeners = useRef(new Set<Listener>());
+
+  useEffect(() => {
+    const abort = new AbortController();
+    void (async () => {
+      try {
+        for await (const event of props.client.events.stream({ signal: abort.signal })) {
+          if (event.type === 'ready') setStatus('live');
+          else for (const listener of listeners.current) listener(event.entry);
+        }
+      } catch {
+        // The first connection failed, or the token stopped working: say so rather than pretend.
+      }
+      if (!abort.signal.aborted) setStatus('offline');
+    })();
+    return () => abort.abort();
+  }, [props.client]);
+
+  const feed = useMemo<Feed>(
+    () => ({
+      status,
+      subscribe(listener) {
+        listeners.current.add(listener);
+        return () => listeners.current.delete(listener);
+      },
+    }),
+    [status],
+  );
+  return <FeedContext.Provider value={feed}>{props.children}</FeedContext.Provider>;
+}
+
+export const useFeedStatus = (): FeedStatus => useContext(FeedContext).status;
+
+/** Calls `onEntry` for each entry of the feed that `matches`; the newest callback is always used. */
+export function useFeed(matches: (entry: AuditEntry) => boolean, onEntry: (entry: AuditEntry) => void): void {
+  const { subscribe } = useContext(FeedContext);
+  const latest = useRef({ matches, onEntry });
+  latest.current = { matches, onEntry };
+  useEffect(
+    () =>
+      subscribe((entry) => {
+        if (latest.current.matches(entry)) latest.current.onEntry(entry);
+      }),
+    [subscribe],
+  );
+}
