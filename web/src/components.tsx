@@ -108,3 +108,7 @@ export function CopyButton(props: { value: string; label: string }) {
     </button>
   );
 }
+
+/** The owner's second factor was refused (a wrong passphrase or MFA code): nothing changed. */
+export const isWrongSecondFactor = (error: unknown): boolean =>
+  error instanceof WaiaasApiError && (error.code === 'OWNER_UNLOCK_INVALID' || error.code === 'KEYSTORE_WRONG_PASSPHRASE');

@@ -68,10 +68,12 @@ export const consolePlugin =
       return;
     }
 
+    app.get(CONSOLE_PREFIX, { schema: { hide: true } }, (_request, reply) =>
+      reply.redirect(`${CONSOLE_PREFIX}/`, 301),
+    );
     await app.register(fastifyStatic, {
       root,
       prefix: `${CONSOLE_PREFIX}/`,
-      redirect: true,
       decorateReply: false,
       index: ['index.html'],
       dotfiles: 'deny',

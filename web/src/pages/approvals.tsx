@@ -6,8 +6,7 @@
  */
 import { useState } from 'preact/hooks';
 import type { AuditEntry, RejectedTransfer, Transfer, Wallet } from '../../../src/sdk/index.ts';
-import { WaiaasApiError } from '../../../src/sdk/index.ts';
-import { Address, ErrorBox, Loading, Signature, Status } from '../components.tsx';
+import { Address, ErrorBox, isWrongSecondFactor, Loading, Signature, Status } from '../components.tsx';
 import { useAsk } from '../dialogs.tsx';
 import { useFeed } from '../feed.tsx';
 import { formatAmount, formatTime, timeLeft } from '../format.ts';
@@ -223,7 +222,7 @@ function PendingCard(props: { transfer: Transfer; context: WalletContext | undef
     }
   };
 
-  const wrongFactor = error instanceof WaiaasApiError && error.code === 'OWNER_UNLOCK_INVALID';
+  const wrongFactor = isWrongSecondFactor(error);
   return (
     <li class="card pending" data-pending={transfer.id} aria-labelledby={`pending-${transfer.id}`}>
       <h3 id={`pending-${transfer.id}`}>

@@ -12,10 +12,9 @@ import {
   type Transfer,
   type Usage,
   type Wallet,
-  WaiaasApiError,
 } from '../../../src/sdk/index.ts';
 import { SpendingChart } from '../chart.tsx';
-import { Address, ErrorBox, Loading, Signature, Status, TableBox } from '../components.tsx';
+import { Address, ErrorBox, isWrongSecondFactor, Loading, Signature, Status, TableBox } from '../components.tsx';
 import { useAsk } from '../dialogs.tsx';
 import { useFeed } from '../feed.tsx';
 import { type Decimals, formatAmount, formatTime, toBig } from '../format.ts';
@@ -31,13 +30,14 @@ interface WalletView {
   balance: Awaited<ReturnType<ReturnType<typeof useSession>['client']['balance']>> | undefined;
   transfers: Transfer[];
   lastFreeze: AuditEntry | undefined;
+  refusals: AuditEntry[];
 }
 
 export function WalletPage(props: { walletId: string }) {
   const { client } = useSession();
   const view = useLoad<WalletView>(async () => {
     const { walletId } = props;
-    const [wallet, usage, balance, transfers, freezes] = await Promise.all([
+    const [wallet, usage, balance, transfers, freezes, refusals] = await Promise.all([
       client.wallets.get(walletId),
       client.usage(walletId).then(
         (value) => ({ value, error: undefined }),
@@ -46,6 +46,7 @@ export function WalletPage(props: { walletId: string }) {
       client.balance(walletId).catch(() => undefined),
       client.transfers.list(walletId, { limit: 200 }).firstPage(),
       lastFreezeOf(client, walletId),
+      client.audit.list({ walletId, kind: 'transfer.refused', limit: 20 }).firstPage(),
     ]);
     return {
       wallet,
@@ -54,6 +55,7 @@ export function WalletPage(props: { walletId: string }) {
       balance,
       transfers: transfers.items,
       lastFreeze: freezes,
+      refusals: refusals.items,
     };
   }, [client, props.walletId]);
   useFeed((entry) => entry.walletId === props.walletId, view.reload);
@@ -116,6 +118,7 @@ export function WalletPage(props: { walletId: string }) {
       </section>
 
       <KillSwitch wallet={wallet} onDone={view.reload} />
+      <Refusals entries={view.data.refusals} decimals={decimals} />
       <TransferHistory transfers={transfers} decimals={decimals} />
     </>
   );
@@ -178,6 +181,13 @@ function UsageSection(props: { usage: Usage | undefined; error: unknown; decimal
               </tr>
             </thead>
             <tbody>
+              {usage.assets.length === 0 && (
+                <tr>
+                  <td colSpan={4}>
+                    No asset may be moved by the agent{usage.status === 'frozen' ? ': the wallet is frozen' : ''}.
+                  </td>
+                </tr>
+              )}
               {usage.assets.map((asset) => {
                 const cell = (layer: 'server' | 'enclave', figures: { spent: bigint; remaining: bigint | null } | null) =>
                   figures === null ? (
@@ -342,7 +352,7 @@ function KillSwitch(props: { wallet: Wallet; onDone: () => void }) {
     }
   };
 
-  const wrongFactor = error instanceof WaiaasApiError && error.code === 'OWNER_UNLOCK_INVALID';
+  const wrongFactor = isWrongSecondFactor(error);
   return (
     <section aria-labelledby="kill-switch" class="kill-switch">
       <h2 id="kill-switch">Kill switch</h2>
@@ -433,6 +443,49 @@ function TransferHistory(props: { transfers: Transfer[]; decimals: Decimals }) {
                   </td>
                 </tr>
               ))}
+            </tbody>
+          </table>
+        </TableBox>
+      )}
+    </section>
+  );
+}
+
+/** What the policy layers refused the agent lately: the kill switch at work, or an agent probing. */
+function Refusals(props: { entries: AuditEntry[]; decimals: Decimals }) {
+  return (
+    <section aria-labelledby="refusals">
+      <h2 id="refusals">Refused requests</h2>
+      {props.entries.length === 0 ? (
+        <p>None: the layers have refused nothing the agent asked.</p>
+      ) : (
+        <TableBox label="Refused requests">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Refusal</th>
+                <th scope="col">Layer</th>
+                <th scope="col">Amount</th>
+                <th scope="col">To</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.entries.map((entry) => {
+                const asset = typeof entry.details.asset === 'string' ? entry.details.asset : 'SOL';
+                const to = typeof entry.details.to === 'string' ? entry.details.to : undefined;
+                return (
+                  <tr key={entry.sequence} data-refusal={String(entry.details.code)}>
+                    <td>{formatTime(entry.at)}</td>
+                    <td>
+                      <code>{String(entry.details.code)}</code>
+                    </td>
+                    <td>{String(entry.details.layer ?? '—')}</td>
+                    <td>{formatAmount(entry.details.amount, asset, props.decimals)}</td>
+                    <td>{to ? <Address value={to} /> : '—'}</td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </TableBox>
