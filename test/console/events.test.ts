@@ -8,8 +8,8 @@
 import { Keypair } from '@solana/web3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit } from '../../src/daemon/audit/index.ts';
-import { ServerSentEventParser } from '../../src/sdk/sse.ts';
 import { type AuditEntry, type OwnerEvent, sol, type WaiaasClient } from '../../src/sdk/index.ts';
+import { ServerSentEventParser } from '../../src/sdk/sse.ts';
 import { fundVault, type ListeningDaemon, startListeningDaemon } from '../support/sdk-daemon.ts';
 import { describeWithSquads } from '../support/squads-binary.ts';
 import { createOwnerSetup, type OwnerSetup } from './setup.ts';
@@ -23,7 +23,10 @@ async function collect(
   timeoutMs = 20_000,
 ): Promise<{ entries: AuditEntry[]; ready: OwnerEvent[] }> {
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new Error(`no matching event within ${timeoutMs} ms`)), timeoutMs);
+  const timer = setTimeout(
+    () => abort.abort(new Error(`no matching event within ${timeoutMs} ms`)),
+    timeoutMs,
+  );
   const entries: AuditEntry[] = [];
   const ready: OwnerEvent[] = [];
   try {
@@ -46,7 +49,9 @@ describe('server-sent events, parsed from chunks as they arrive', () => {
   it('joins data lines, keeps the last id, reads retry, skips comments, and waits for the blank line', () => {
     const parser = new ServerSentEventParser();
     expect(parser.push(': keep-alive\n\nretry: 1500\nid: 7\nevent: ready\ndata: {"a"')).toEqual([]);
-    expect(parser.push(':1}\r\n\r\ndata: one\ndata: two\n')).toEqual([{ event: 'ready', data: '{"a":1}', id: '7' }]);
+    expect(parser.push(':1}\r\n\r\ndata: one\ndata: two\n')).toEqual([
+      { event: 'ready', data: '{"a":1}', id: '7' },
+    ]);
     expect(parser.push('\n')).toEqual([{ event: 'message', data: 'one\ntwo', id: '7' }]);
     expect(parser.retryMs).toBe(1500);
     expect(parser.lastEventId).toBe('7');
@@ -116,7 +121,9 @@ describeWithSquads('GET /v1/events', () => {
           }),
         ),
     );
-    expect(entries.find((entry) => entry.kind === 'monitor.alert')?.details).toMatchObject({ replica: 'elsewhere' });
+    expect(entries.find((entry) => entry.kind === 'monitor.alert')?.details).toMatchObject({
+      replica: 'elsewhere',
+    });
   });
 
   it('resumes after a cursor without missing an entry, as JSON pages and as a stream', async () => {
@@ -130,9 +137,9 @@ describeWithSquads('GET /v1/events', () => {
     expect(page.cursor).toBe(page.items.at(-1)!.sequence);
     const firstOnly = await a.owner.events.list({ after: start.cursor, limit: 1 });
     expect(firstOnly.items.map((entry) => entry.subject)).toEqual([s1.id]);
-    expect((await a.owner.events.list({ after: firstOnly.cursor })).items.map((entry) => entry.subject)).toEqual([
-      s2.id,
-    ]);
+    expect(
+      (await a.owner.events.list({ after: firstOnly.cursor })).items.map((entry) => entry.subject),
+    ).toEqual([s2.id]);
 
     // A stream from the same cursor replays both before anything new.
     const { entries } = await collect(a.owner, { after: start.cursor }, (seen) => seen.length >= 2);
@@ -181,7 +188,10 @@ describeWithSquads('GET /v1/events', () => {
     const badHeader = await fetch(`${listening.url}/v1/events`, {
       headers: { authorization: `Bearer ${a.ownerToken}`, accept: 'text/event-stream', 'last-event-id': 'x' },
     });
-    expect([badHeader.status, ((await badHeader.json()) as { code: string }).code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect([badHeader.status, ((await badHeader.json()) as { code: string }).code]).toEqual([
+      400,
+      'VALIDATION_FAILED',
+    ]);
   });
 
   it('is for owners only: an agent is refused with FORBIDDEN, no token with UNAUTHORIZED', async () => {

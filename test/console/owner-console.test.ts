@@ -34,8 +34,10 @@ declare const navigator: { clipboard: { readText(): Promise<string> } };
 
 const UI_TIMEOUT = 30_000;
 /** Waits until the locator shows; fails at the deadline. */
-const shows = (locator: Locator, timeout = UI_TIMEOUT) => locator.first().waitFor({ state: 'visible', timeout });
-const gone = (locator: Locator, timeout = UI_TIMEOUT) => locator.first().waitFor({ state: 'detached', timeout });
+const shows = (locator: Locator, timeout = UI_TIMEOUT) =>
+  locator.first().waitFor({ state: 'visible', timeout });
+const gone = (locator: Locator, timeout = UI_TIMEOUT) =>
+  locator.first().waitFor({ state: 'detached', timeout });
 
 /** Marks the document; the mark survives only while the page is neither reloaded nor left. */
 const markDocument = (page: Page) => page.evaluate(() => Object.assign(window, { __sameDocument: true }));
@@ -125,7 +127,11 @@ describeWithSquads('the owner console in a real browser', () => {
     await shows(page.getByText('Nothing waiting for your approval.'));
     await markDocument(page);
 
-    const pending = await agent.transfers.send(walletId, { to: recipient, amount: sol('1.5'), memo: 'invoice 42' });
+    const pending = await agent.transfers.send(walletId, {
+      to: recipient,
+      amount: sol('1.5'),
+      memo: 'invoice 42',
+    });
     expect(pending.status).toBe('pending_approval');
     const delayed = await agent.transfers.send(walletId, { to: recipient, amount: sol('0.6') });
     expect(delayed.status).toBe('delayed');
@@ -133,7 +139,7 @@ describeWithSquads('the owner console in a real browser', () => {
     const card = page.locator(`[data-pending="${pending.id}"]`);
     await shows(card);
     expect(await sameDocument(page)).toBe(true);
-    const text = await card.innerText();
+    const text = await card.textContent();
     expect(text).toContain('1.5 SOL');
     expect(text).toContain(recipient);
     expect(text).toContain('new recipient');
@@ -145,7 +151,10 @@ describeWithSquads('the owner console in a real browser', () => {
     await browser.screenshot('approvals');
 
     // The delayed one is cancelled from the inbox (no second factor: nothing is signed).
-    await page.locator(`[data-delayed="${delayed.id}"]`).getByRole('button', { name: 'Cancel this transfer' }).click();
+    await page
+      .locator(`[data-delayed="${delayed.id}"]`)
+      .getByRole('button', { name: 'Cancel this transfer' })
+      .click();
     await answerDialog(page, 'Cancel 0.6 SOL');
     await gone(page.locator(`[data-delayed="${delayed.id}"]`));
     expect((await owner.transfers.get(delayed.id)).status).toBe('cancelled');
@@ -168,7 +177,12 @@ describeWithSquads('the owner console in a real browser', () => {
     expect((await owner.transfers.get(pending!.id)).status).toBe('pending_approval');
     // The factor is not kept: the next dialog's field is empty.
     await card.getByRole('button', { name: 'Approve' }).click();
-    expect(await page.locator('dialog[open]').getByLabel(/Second factor/).inputValue()).toBe('');
+    expect(
+      await page
+        .locator('dialog[open]')
+        .getByLabel(/Second factor/)
+        .inputValue(),
+    ).toBe('');
     await answerDialog(page, 'Approve 1.5 SOL', OWNER_PASSPHRASE);
 
     const decided = page.locator(`[data-decided="${pending!.id}"]`);
@@ -177,7 +191,7 @@ describeWithSquads('the owner console in a real browser', () => {
     expect(confirmed.status).toBe('confirmed');
     expect(confirmed.signature).toBeDefined();
     const link = decided.locator('a.signature-link');
-    expect(await link.innerText()).toBe(confirmed.signature);
+    expect(await link.textContent()).toBe(confirmed.signature);
     // On the localnet no explorer sees the chain: the signature links to the transfer's own page.
     expect(await link.getAttribute('href')).toBe(`#/transfers/${pending!.id}`);
     expect(await lamportsOf(listening, recipient)).toBe(sol('1.5'));
@@ -185,7 +199,9 @@ describeWithSquads('the owner console in a real browser', () => {
     await browser.screenshot('approvals-decided');
 
     await link.click();
-    await shows(page.getByRole('heading', { name: /Transfer/, level: 1 }).locator('[data-status="confirmed"]'));
+    await shows(
+      page.getByRole('heading', { name: /Transfer/, level: 1 }).locator('[data-status="confirmed"]'),
+    );
     await shows(page.getByText(confirmed.signature!));
     await browser.screenshot('transfer');
   });
@@ -215,7 +231,7 @@ describeWithSquads('the owner console in a real browser', () => {
     await daily.fill('5 SOL');
     const dailyError = page.locator('[data-field="assets.SOL.daily"] [data-error-for="assets.SOL.daily"]');
     await shows(dailyError);
-    expect(await dailyError.innerText()).toContain('a positive integer string in base units');
+    expect(await dailyError.textContent()).toContain('a positive integer string in base units');
     expect(await daily.getAttribute('aria-invalid')).toBe('true');
     // The error is named by the field, for screen readers.
     expect(await daily.getAttribute('aria-describedby')).toContain('policy-assets-SOL-daily-error');
@@ -224,7 +240,7 @@ describeWithSquads('the owner console in a real browser', () => {
     await daily.fill('800000000');
     const delayError = page.locator('[data-error-for="assets.SOL.tiers.delayMax"]');
     await shows(delayError);
-    expect(await delayError.innerText()).toContain('delayMax must be ≤ daily');
+    expect(await delayError.textContent()).toContain('delayMax must be ≤ daily');
     await gone(dailyError);
     // The JSON beside the form is the same draft.
     expect(JSON.parse(await page.locator('#policy-json').inputValue()).assets.SOL.daily).toBe('800000000');
@@ -250,10 +266,11 @@ describeWithSquads('the owner console in a real browser', () => {
     await shows(page.locator('[data-version-in-force="1"]'));
     await page.getByLabel('Daily budget (on-chain limit)').fill('6000000000');
     await shows(page.locator('[data-change="assets.SOL.daily"]'));
-    expect(await page.locator('[data-change="assets.SOL.daily"]').innerText()).toMatch(/5000000000\s+6000000000/);
+    expect(await page.locator('[data-change="assets.SOL.daily"] del').textContent()).toBe('5000000000');
+    expect(await page.locator('[data-change="assets.SOL.daily"] ins').textContent()).toBe('6000000000');
     const effect = page.locator('[data-effect="changed"]');
     await shows(effect);
-    expect(await effect.innerText()).toContain('from 5 SOL to 6 SOL a day');
+    expect(await effect.textContent()).toContain('from 5 SOL to 6 SOL a day');
     await browser.screenshot('policy-diff');
 
     await page.getByRole('button', { name: 'Sign and put v2 in force' }).click();
@@ -335,9 +352,7 @@ describeWithSquads('the owner console in a real browser', () => {
     await browser.screenshot('webhooks');
     await delivery.getByRole('button', { name: /Redeliver/ }).click();
     await gone(delivery.locator('[data-status="failed"]'));
-    await expect
-      .poll(() => receiver.requests.length, { timeout: 30_000 })
-      .toBeGreaterThan(0);
+    await expect.poll(() => receiver.requests.length, { timeout: 30_000 }).toBeGreaterThan(0);
   });
 
   it('the audit log filters by kind and verifies its hash chain', async () => {
@@ -350,7 +365,7 @@ describeWithSquads('the owner console in a real browser', () => {
     const verdict = page.locator('[data-verified]');
     await shows(verdict);
     expect(await verdict.getAttribute('data-verified')).toBe('true');
-    expect(await verdict.innerText()).toMatch(/^Intact: \d+ entries/);
+    expect(await verdict.textContent()).toMatch(/^Intact: \d+ entries/);
     await browser.screenshot('audit');
   });
 
@@ -365,11 +380,11 @@ describeWithSquads('the owner console in a real browser', () => {
     await shows(result.locator('[data-step="chain"] [data-status="done"]'), 60_000);
     await shows(result.locator('[data-step="server"] [data-status="done"]'));
     await shows(result.locator('[data-step="enclave"] [data-status="done"]'));
-    const signature = await result.locator('[data-step="chain"] code.signature').innerText();
+    const signature = await result.locator('[data-step="chain"] code.signature').textContent();
     expect(signature).toMatch(/^[1-9A-HJ-NP-Za-km-z]{64,88}$/);
     await shows(page.getByRole('heading', { name: WALLET_NAME, level: 1 }).locator('[data-status="frozen"]'));
     await shows(page.locator('.frozen-reason').getByText(/Why: .+/));
-    expect(await page.locator('.frozen-reason').innerText()).not.toContain('not recorded');
+    expect(await page.locator('.frozen-reason').textContent()).not.toContain('not recorded');
 
     const state = await readWallet(listening.daemon.runtime.chain.connection, new PublicKey(multisig));
     expect(state.spendingLimits).toHaveLength(0);
@@ -377,7 +392,9 @@ describeWithSquads('the owner console in a real browser', () => {
 
     // The agent tries: refused, and the refusal shows on the page without a reload.
     await markDocument(page);
-    const refused = await agent.transfers.send(walletId, { to: recipient, amount: sol('0.05') }).catch((error) => error);
+    const refused = await agent.transfers
+      .send(walletId, { to: recipient, amount: sol('0.05') })
+      .catch((error) => error);
     expect(refused).toBeInstanceOf(PolicyRefusedError);
     expect(refused).toMatchObject({ code: 'WALLET_FROZEN', layer: 'server' });
     await shows(page.locator('tr[data-refusal="WALLET_FROZEN"]'));
@@ -386,9 +403,14 @@ describeWithSquads('the owner console in a real browser', () => {
 
     await page.getByRole('button', { name: `Resume ${WALLET_NAME}` }).click();
     await answerDialog(page, `Resume ${WALLET_NAME}`, OWNER_PASSPHRASE);
-    await shows(page.getByRole('status', { name: 'Resume result' }).locator('[data-step="chain"] [data-status="done"]'), 60_000);
+    await shows(
+      page.getByRole('status', { name: 'Resume result' }).locator('[data-step="chain"] [data-status="done"]'),
+      60_000,
+    );
     await shows(page.getByRole('heading', { name: WALLET_NAME, level: 1 }).locator('[data-status="active"]'));
-    expect((await agent.transfers.send(walletId, { to: recipient, amount: sol('0.05') })).status).toBe('confirmed');
+    expect((await agent.transfers.send(walletId, { to: recipient, amount: sol('0.05') })).status).toBe(
+      'confirmed',
+    );
   });
 
   it('is usable at phone width: no sideways scrolling of the page', async () => {
@@ -416,8 +438,8 @@ describeWithSquads('the owner console in a real browser', () => {
     expect(browser.requests.length).toBeGreaterThan(20);
     expect(browser.foreign).toEqual([]);
     expect(browser.requests.filter((url) => new URL(url).origin !== origin)).toEqual([]);
-    expect(browser.errors.filter((text) => /Content Security Policy|Uncaught|TypeError|ReferenceError/.test(text))).toEqual(
-      [],
-    );
+    expect(
+      browser.errors.filter((text) => /Content Security Policy|Uncaught|TypeError|ReferenceError/.test(text)),
+    ).toEqual([]);
   });
 });

@@ -15,7 +15,10 @@ export interface OwnerSetup {
   readonly multisig: string;
 }
 
-export async function createOwnerSetup(listening: ListeningDaemon, walletName = 'Agent wallet'): Promise<OwnerSetup> {
+export async function createOwnerSetup(
+  listening: ListeningDaemon,
+  walletName = 'Agent wallet',
+): Promise<OwnerSetup> {
   const created = await listening.operator.owners.create({
     name: 'Console owner',
     signer: { kind: 'local', passphrase: OWNER_PASSPHRASE },

@@ -32,6 +32,9 @@ export function App() {
 function SignIn(props: { onSignedIn: (session: OwnerSession) => void }) {
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  // The page is a single field: start there, as a sign-in page does.
+  const tokenField = useRef<HTMLInputElement>(null);
+  useEffect(() => tokenField.current?.focus(), []);
   const onSubmit = async (event: Event) => {
     event.preventDefault();
     const form = event.currentTarget as HTMLFormElement;
@@ -60,7 +63,7 @@ function SignIn(props: { onSignedIn: (session: OwnerSession) => void }) {
             autocomplete="off"
             spellcheck={false}
             required
-            autoFocus
+            ref={tokenField}
             aria-invalid={error !== undefined}
             aria-describedby={error !== undefined ? 'sign-in-error' : undefined}
           />
@@ -90,11 +93,15 @@ function SignIn(props: { onSignedIn: (session: OwnerSession) => void }) {
 function PendingCount() {
   const { client } = useSession();
   const pending = useLoad(() => client.approvals.list({ limit: 200 }).firstPage(), [client]);
-  useFeed((entry) => entry.kind.startsWith('approval.') || entry.kind.startsWith('transfer.'), pending.reload);
+  useFeed(
+    (entry) => entry.kind.startsWith('approval.') || entry.kind.startsWith('transfer.'),
+    pending.reload,
+  );
   const count = pending.data?.items.length ?? 0;
   return count > 0 ? (
-    <span class="badge" aria-label={`${count} waiting`}>
+    <span class="badge">
       {count}
+      <span class="visually-hidden"> waiting</span>
     </span>
   ) : null;
 }
@@ -116,7 +123,10 @@ function Shell(props: { onSignOut: () => void }) {
           WAIaaS
         </a>
         <nav aria-label="Console">
-          <a href={href.wallets()} aria-current={current('wallets', 'wallet', 'policy', 'sessions', 'transfer')}>
+          <a
+            href={href.wallets()}
+            aria-current={current('wallets', 'wallet', 'policy', 'sessions', 'transfer')}
+          >
             Wallets
           </a>
           <a href={href.approvals()} aria-current={current('approvals')}>

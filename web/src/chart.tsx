@@ -46,7 +46,12 @@ export function spendingSeries(transfers: readonly Transfer[], asset: string, no
   return { times, byTier, totals } satisfies SpendingSeries;
 }
 
-export function SpendingChart(props: { transfers: readonly Transfer[]; asset: string; unitLabel: string; unit: number }) {
+export function SpendingChart(props: {
+  transfers: readonly Transfer[];
+  asset: string;
+  unitLabel: string;
+  unit: number;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const series = spendingSeries(props.transfers, props.asset, Math.floor(Date.now() / 1000), props.unit);
 
@@ -80,7 +85,6 @@ export function SpendingChart(props: { transfers: readonly Transfer[]; asset: st
       resize.disconnect();
       plot.destroy();
     };
-    // biome-ignore lint/correctness/useExhaustiveDependencies: redrawn when the data it is drawn from changes.
   }, [props.transfers, props.asset, props.unit, props.unitLabel]);
 
   return (

@@ -86,9 +86,9 @@ export function Loading(props: { what: string }) {
 export function TableBox(props: { label: string; children: ComponentChildren }) {
   return (
     // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard.
-    <div class="table-box" role="region" aria-label={props.label} tabIndex={0}>
+    <section class="table-box" aria-label={props.label} tabIndex={0}>
       {props.children}
-    </div>
+    </section>
   );
 }
 
@@ -111,4 +111,5 @@ export function CopyButton(props: { value: string; label: string }) {
 
 /** The owner's second factor was refused (a wrong passphrase or MFA code): nothing changed. */
 export const isWrongSecondFactor = (error: unknown): boolean =>
-  error instanceof WaiaasApiError && (error.code === 'OWNER_UNLOCK_INVALID' || error.code === 'KEYSTORE_WRONG_PASSPHRASE');
+  error instanceof WaiaasApiError &&
+  (error.code === 'OWNER_UNLOCK_INVALID' || error.code === 'KEYSTORE_WRONG_PASSPHRASE');

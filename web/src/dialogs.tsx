@@ -3,7 +3,7 @@
  * passphrase or MFA code) in a modal dialog; the value goes to that one API call and is dropped: it is
  * never kept in state after the dialog closes, never stored, never logged.
  */
-import { createContext, type ComponentChildren } from 'preact';
+import { type ComponentChildren, createContext } from 'preact';
 import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
 
 export interface AskOptions {

@@ -4,7 +4,7 @@
  * the entries they care about and reload their data when one arrives, so an agent's request shows in
  * the inbox without a reload. The SDK resumes a dropped stream from its last event id.
  */
-import { createContext, type ComponentChildren } from 'preact';
+import { type ComponentChildren, createContext } from 'preact';
 import { useContext, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { AuditEntry, WaiaasClient } from '../../src/sdk/index.ts';
 

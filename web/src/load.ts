@@ -16,7 +16,6 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Lo
     loading: true,
   });
   const generation = useRef(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names what the load depends on.
   const run = useCallback(() => {
     const mine = ++generation.current;
     setState((previous) => ({ ...previous, loading: true }));

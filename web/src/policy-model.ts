@@ -22,7 +22,8 @@ export function validateDraft(draft: unknown, versionInForce: number): Issue[] {
   const issues: Issue[] = [];
   const parsed = policyDocumentSchema.safeParse(draft);
   if (!parsed.success)
-    for (const issue of parsed.error.issues) issues.push({ path: issue.path.join('.'), message: issue.message });
+    for (const issue of parsed.error.issues)
+      issues.push({ path: issue.path.join('.'), message: issue.message });
   const version = (draft as { version?: unknown } | null)?.version;
   if (typeof version === 'number' && Number.isInteger(version) && version <= versionInForce)
     issues.push({ path: 'version', message: `must be above ${versionInForce}, the version in force` });
@@ -37,7 +38,8 @@ export function placeIssues(issues: readonly Issue[], shown: ReadonlySet<string>
   const placed = new Map<string, string[]>();
   for (const issue of issues) {
     let path = issue.path;
-    while (path !== '' && !shown.has(path)) path = path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '';
+    while (path !== '' && !shown.has(path))
+      path = path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '';
     placed.set(path, [...(placed.get(path) ?? []), issue.message]);
   }
   return placed;
@@ -68,7 +70,8 @@ export function getAt(draft: unknown, path: readonly string[]): Json | undefined
 }
 
 /** A number field's text as JSON: an integer when it reads as one, else the text (which then fails). */
-export const numberFromText = (text: string): Json => (/^-?[0-9]{1,15}$/.test(text.trim()) ? Number(text.trim()) : text);
+export const numberFromText = (text: string): Json =>
+  /^-?[0-9]{1,15}$/.test(text.trim()) ? Number(text.trim()) : text;
 
 /** Leaf values by dotted path, for the diff. Arrays of scalars count as one value. */
 export function flatten(value: unknown, prefix = ''): Map<string, string> {
@@ -125,7 +128,11 @@ const destinationsOf = (document: unknown): string => {
  * amount per day and the allowlist as destinations. `spent` is what the chain shows spent today per
  * asset; by the budget-continuity rule the new limit keeps it spent.
  */
-export function chainEffects(inForce: unknown, draft: unknown, spent: ReadonlyMap<string, bigint>): ChainEffect[] {
+export function chainEffects(
+  inForce: unknown,
+  draft: unknown,
+  spent: ReadonlyMap<string, bigint>,
+): ChainEffect[] {
   const assetsBefore = (getAt(inForce, ['assets']) ?? {}) as Record<string, Json>;
   const assetsAfter = (getAt(draft, ['assets']) ?? {}) as Record<string, Json>;
   const destinationsBefore = destinationsOf(inForce);
@@ -139,7 +146,13 @@ export function chainEffects(inForce: unknown, draft: unknown, spent: ReadonlyMa
     if (dailyBefore === null && dailyAfter !== null)
       effects.push({ asset, kind: 'added', dailyAfter, remainingAfter: dailyAfter });
     else if (dailyBefore !== null && dailyAfter === null)
-      effects.push({ asset, kind: 'removed', dailyBefore, remainingBefore: left(dailyBefore), remainingAfter: 0n });
+      effects.push({
+        asset,
+        kind: 'removed',
+        dailyBefore,
+        remainingBefore: left(dailyBefore),
+        remainingAfter: 0n,
+      });
     else if (dailyBefore !== null && dailyAfter !== null && dailyBefore !== dailyAfter)
       effects.push({
         asset,

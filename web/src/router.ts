@@ -21,7 +21,8 @@ export function parseRoute(hash: string): Route {
   const [first, id, sub] = parts;
   if (parts.length === 0 || (first === 'wallets' && parts.length === 1)) return { page: 'wallets' };
   if (first === 'wallets' && id && parts.length === 2) return { page: 'wallet', walletId: id };
-  if (first === 'wallets' && id && sub === 'policy' && parts.length === 3) return { page: 'policy', walletId: id };
+  if (first === 'wallets' && id && sub === 'policy' && parts.length === 3)
+    return { page: 'policy', walletId: id };
   if (first === 'wallets' && id && sub === 'sessions' && parts.length === 3)
     return { page: 'sessions', walletId: id };
   if (first === 'transfers' && id && parts.length === 2) return { page: 'transfer', transferId: id };

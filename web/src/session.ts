@@ -5,7 +5,7 @@
  */
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
-import { createClient, type WaiaasClient, WaiaasApiError } from '../../src/sdk/index.ts';
+import { createClient, WaiaasApiError, type WaiaasClient } from '../../src/sdk/index.ts';
 
 export interface OwnerSession {
   readonly client: WaiaasClient;

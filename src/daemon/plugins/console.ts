@@ -31,7 +31,10 @@ export const consoleContentSecurityPolicy = [
 const packageRoot = (from: string): string => {
   for (let dir = from; ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'waiaas')
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'waiaas'
+    )
       return dir;
     if (dirname(dir) === dir) return from;
   }

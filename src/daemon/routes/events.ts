@@ -186,7 +186,9 @@ export const eventRoutes =
         if (wantsStream(request)) {
           const start = after ?? (await tail.head());
           reply.hijack();
-          const stream = openStream({ store, tail, logger }, owner, reply, start, () => streams.delete(stream));
+          const stream = openStream({ store, tail, logger }, owner, reply, start, () =>
+            streams.delete(stream),
+          );
           streams.add(stream);
           return reply;
         }

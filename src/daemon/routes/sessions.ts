@@ -31,7 +31,10 @@ export const sessionSchema = z
     expiresAt: z.string(),
     revokedAt: z.string().nullable(),
   })
-  .meta({ id: 'Session', description: 'an agent session as its owner sees it; its token is never shown again' });
+  .meta({
+    id: 'Session',
+    description: 'an agent session as its owner sees it; its token is never shown again',
+  });
 
 const isoOf = (epochMs: bigint) => new Date(Number(epochMs)).toISOString();
 

@@ -48,7 +48,9 @@ export function ApprovalsPage() {
     );
     return {
       pending: pending.items,
-      delayed: contexts.flatMap((context) => context.transfers.filter((transfer) => transfer.status === 'delayed')),
+      delayed: contexts.flatMap((context) =>
+        context.transfers.filter((transfer) => transfer.status === 'delayed'),
+      ),
       wallets: new Map(contexts.map((context) => [context.wallet.id, context])),
     };
   }, [client]);
@@ -56,7 +58,10 @@ export function ApprovalsPage() {
 
   const [decided, setDecided] = useState<Decision[]>([]);
   const remember = (decision: Decision) =>
-    setDecided((previous) => [decision, ...previous.filter((item) => item.transfer.id !== decision.transfer.id)]);
+    setDecided((previous) => [
+      decision,
+      ...previous.filter((item) => item.transfer.id !== decision.transfer.id),
+    ]);
 
   return (
     <>
@@ -84,7 +89,9 @@ export function ApprovalsPage() {
             </ul>
           </section>
           <section aria-labelledby="delayed">
-            <h2 id="delayed">Delayed: signed when the delay ends unless you cancel ({inbox.data.delayed.length})</h2>
+            <h2 id="delayed">
+              Delayed: signed when the delay ends unless you cancel ({inbox.data.delayed.length})
+            </h2>
             {inbox.data.delayed.length === 0 && <p>No delayed transfers.</p>}
             <ul class="cards">
               {inbox.data.delayed.map((transfer) => (
@@ -128,8 +135,8 @@ function DecidedItem(props: { decision: Decision }) {
   const rejection = (props.decision.transfer as RejectedTransfer).rejectionSignature;
   return (
     <li data-decided={transfer.id}>
-      You {props.decision.action} {formatAmount(transfer.amount, transfer.asset)} to <Address value={transfer.to} />:{' '}
-      <Status value={transfer.status} />
+      You {props.decision.action} {formatAmount(transfer.amount, transfer.asset)} to{' '}
+      <Address value={transfer.to} />: <Status value={transfer.status} />
       {transfer.signature && (
         <>
           {' '}
@@ -164,11 +171,12 @@ function Activity(props: { transfer: Transfer; context: WalletContext | undefine
   const last = recent[0];
   return (
     <p class="activity" data-activity={transfer.id}>
-      Agent, last 24 h: {recent.length} other request{recent.length === 1 ? '' : 's'}, {confirmed.length} confirmed (
-      {formatAmount(total, transfer.asset)}), {refusals.length} refused by policy
+      Agent, last 24 h: {recent.length} other request{recent.length === 1 ? '' : 's'}, {confirmed.length}{' '}
+      confirmed ({formatAmount(total, transfer.asset)}), {refusals.length} refused by policy
       {last && (
         <>
-          ; latest {formatAmount(last.amount, last.asset)} to <Address value={last.to} /> (<Status value={last.status} />)
+          ; latest {formatAmount(last.amount, last.asset)} to <Address value={last.to} /> (
+          <Status value={last.status} />)
         </>
       )}
       .
@@ -176,7 +184,11 @@ function Activity(props: { transfer: Transfer; context: WalletContext | undefine
   );
 }
 
-function PendingCard(props: { transfer: Transfer; context: WalletContext | undefined; onDecided: (decision: Decision) => void }) {
+function PendingCard(props: {
+  transfer: Transfer;
+  context: WalletContext | undefined;
+  onDecided: (decision: Decision) => void;
+}) {
   const { client } = useSession();
   const ask = useAsk();
   const now = useNow();
@@ -192,7 +204,10 @@ function PendingCard(props: { transfer: Transfer; context: WalletContext | undef
 
   const decide = async (action: 'approve' | 'reject') => {
     const answer = await ask({
-      title: action === 'approve' ? `Approve ${amount} from ${walletName}?` : `Reject ${amount} from ${walletName}?`,
+      title:
+        action === 'approve'
+          ? `Approve ${amount} from ${walletName}?`
+          : `Reject ${amount} from ${walletName}?`,
       body: (
         <p>
           {action === 'approve'
@@ -266,12 +281,19 @@ function PendingCard(props: { transfer: Transfer; context: WalletContext | undef
           {busy === 'rejecting' ? 'Rejecting…' : 'Reject'}
         </button>
       </div>
-      <ErrorBox error={error} title={wrongFactor ? 'Wrong second factor: nothing changed' : 'That did not work'} />
+      <ErrorBox
+        error={error}
+        title={wrongFactor ? 'Wrong second factor: nothing changed' : 'That did not work'}
+      />
     </li>
   );
 }
 
-function DelayedCard(props: { transfer: Transfer; context: WalletContext | undefined; onDecided: (decision: Decision) => void }) {
+function DelayedCard(props: {
+  transfer: Transfer;
+  context: WalletContext | undefined;
+  onDecided: (decision: Decision) => void;
+}) {
   const { client } = useSession();
   const ask = useAsk();
   const now = useNow();
@@ -305,8 +327,8 @@ function DelayedCard(props: { transfer: Transfer; context: WalletContext | undef
         {amount} from <a href={href.wallet(transfer.walletId)}>{walletName}</a>
       </h3>
       <p>
-        To <Address value={transfer.to} full />; signed in <strong>{timeLeft(transfer.executeAfter, now)}</strong> (
-        {formatTime(transfer.executeAfter)}).
+        To <Address value={transfer.to} full />; signed in{' '}
+        <strong>{timeLeft(transfer.executeAfter, now)}</strong> ({formatTime(transfer.executeAfter)}).
       </p>
       <Activity transfer={transfer} context={props.context} nowMs={now} />
       <button type="button" class="danger" disabled={busy} onClick={cancel}>

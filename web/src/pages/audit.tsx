@@ -39,7 +39,10 @@ export function AuditPage() {
   const { client } = useSession();
   const [walletId, setWalletId] = useState(initialWallet);
   const [kind, setKind] = useState('');
-  const [older, setOlder] = useState<{ items: AuditEntry[]; cursor: string | null }>({ items: [], cursor: null });
+  const [older, setOlder] = useState<{ items: AuditEntry[]; cursor: string | null }>({
+    items: [],
+    cursor: null,
+  });
   const [verification, setVerification] = useState<AuditVerification | undefined>();
   const [verifyError, setVerifyError] = useState<unknown>();
   const [verifying, setVerifying] = useState(false);
@@ -80,23 +83,37 @@ export function AuditPage() {
       <h1 tabIndex={-1}>Audit log</h1>
       <section aria-labelledby="verify-chain" class="verify">
         <h2 id="verify-chain">Hash chain</h2>
-        <p class="hint">Each entry hashes the one before it: an edited or deleted entry breaks the chain from there on.</p>
+        <p class="hint">
+          Each entry hashes the one before it: an edited or deleted entry breaks the chain from there on.
+        </p>
         <button type="button" class="primary" onClick={verify} disabled={verifying}>
           {verifying ? 'Verifying…' : 'Verify the hash chain'}
         </button>
         <ErrorBox error={verifyError} />
         {verification && (
-          <p class={verification.ok ? 'verified' : 'field-error'} role="status" data-verified={String(verification.ok)}>
+          <p
+            class={verification.ok ? 'verified' : 'field-error'}
+            role="status"
+            data-verified={String(verification.ok)}
+          >
             {verification.ok
               ? `Intact: ${verification.entries} entries, head #${verification.head.sequence} (${verification.head.hash.slice(0, 16)}…).`
               : `Broken at entry #${verification.firstBroken?.sequence}: ${verification.firstBroken?.reason}.`}
           </p>
         )}
       </section>
-      <form class="inline-form filters" onSubmit={(event) => event.preventDefault()} aria-label="Filter the audit log">
+      <form
+        class="inline-form filters"
+        onSubmit={(event) => event.preventDefault()}
+        aria-label="Filter the audit log"
+      >
         <div class="field">
           <label for="audit-wallet">Wallet</label>
-          <select id="audit-wallet" value={walletId} onChange={(event) => setWalletId(event.currentTarget.value)}>
+          <select
+            id="audit-wallet"
+            value={walletId}
+            onChange={(event) => setWalletId(event.currentTarget.value)}
+          >
             <option value="">All</option>
             {wallets.data?.map((wallet) => (
               <option key={wallet.id} value={wallet.id}>

@@ -9,8 +9,8 @@ import {
   type PolicyChangeResult,
   policyToWire,
   type Usage,
-  type WalletPolicy,
   WaiaasApiError,
+  type WalletPolicy,
   type WirePolicy,
 } from '../../../src/sdk/index.ts';
 import { ErrorBox, Loading, Signature, Status, TableBox } from '../components.tsx';
@@ -24,7 +24,6 @@ import {
   diffPolicies,
   getAt,
   type Issue,
-  type Issues,
   type Json,
   numberFromText,
   placeIssues,
@@ -72,8 +71,10 @@ export function PolicyPage(props: { walletId: string }) {
         Policy of <a href={href.wallet(props.walletId)}>{loaded.data.walletName}</a>
       </h1>
       <p>
-        In force: <strong data-version-in-force={loaded.data.policy.version}>v{loaded.data.policy.version}</strong>{' '}
-        <Status value={loaded.data.policy.status} />. Amounts are base units (lamports for SOL: 1 SOL = 1,000,000,000).
+        In force:{' '}
+        <strong data-version-in-force={loaded.data.policy.version}>v{loaded.data.policy.version}</strong>{' '}
+        <Status value={loaded.data.policy.status} />. Amounts are base units (lamports for SOL: 1 SOL =
+        1,000,000,000).
       </p>
       <OnChainNow usage={loaded.data.usage} />
       {lastResult && <PolicyResult result={lastResult} network={network} />}
@@ -97,7 +98,11 @@ function OnChainNow(props: { usage: Usage | undefined }) {
   return (
     <ul class="plain on-chain-now" aria-label="Spending limits on chain now">
       {props.usage.assets.map((asset) => (
-        <li key={asset.asset} data-chain-limit={asset.asset} data-amount={asset.chain?.amount.toString() ?? ''}>
+        <li
+          key={asset.asset}
+          data-chain-limit={asset.asset}
+          data-amount={asset.chain?.amount.toString() ?? ''}
+        >
           On chain now, {asset.asset === 'SOL' ? 'SOL' : asset.asset}:{' '}
           {asset.chain
             ? `limit ${formatAmount(asset.chain.amount, asset.asset)} a day, ${formatAmount(asset.chain.remaining, asset.asset)} left today`
@@ -117,7 +122,10 @@ function Editor(props: {
   const ask = useAsk();
   const inForce = useMemo(() => policyToWire(props.loaded.policy.policy) as unknown as Draft, [props.loaded]);
   const versionInForce = props.loaded.policy.version;
-  const [draft, setDraft] = useState<Draft>(() => ({ ...structuredClone(inForce), version: versionInForce + 1 }));
+  const [draft, setDraft] = useState<Draft>(() => ({
+    ...structuredClone(inForce),
+    version: versionInForce + 1,
+  }));
   const [jsonText, setJsonText] = useState(() => JSON.stringify(draft, null, 2));
   const [jsonError, setJsonError] = useState<string | undefined>();
   const [serverIssues, setServerIssues] = useState<Issue[]>([]);
@@ -146,22 +154,51 @@ function Editor(props: {
 
   const assets = Object.keys((getAt(draft, ['assets']) ?? {}) as object);
   const shown = useMemo(() => {
-    const paths = new Set(['version', 'recipients', 'recipients.mode', 'recipients.addresses', 'hours', 'hours.utc']);
-    for (const path of ['hours.utc.0', 'hours.utc.1', 'hours.days', 'rate', 'rate.maxPerHour', 'approvalTimeoutSeconds', 'assets'])
+    const paths = new Set([
+      'version',
+      'recipients',
+      'recipients.mode',
+      'recipients.addresses',
+      'hours',
+      'hours.utc',
+    ]);
+    for (const path of [
+      'hours.utc.0',
+      'hours.utc.1',
+      'hours.days',
+      'rate',
+      'rate.maxPerHour',
+      'approvalTimeoutSeconds',
+      'assets',
+    ])
       paths.add(path);
     for (const asset of assets) {
       paths.add(`assets.${asset}`);
-      for (const field of ['perTransaction', 'daily', 'tiers', 'tiers.instantMax', 'tiers.notifyMax', 'tiers.delayMax', 'tiers.delaySeconds'])
+      for (const field of [
+        'perTransaction',
+        'daily',
+        'tiers',
+        'tiers.instantMax',
+        'tiers.notifyMax',
+        'tiers.delayMax',
+        'tiers.delaySeconds',
+      ])
         paths.add(`assets.${asset}.${field}`);
     }
     return paths;
   }, [assets.join(',')]);
-  const issues = jsonError === undefined ? [...validateDraft(draft, versionInForce), ...serverIssues] : serverIssues;
+  const issues =
+    jsonError === undefined ? [...validateDraft(draft, versionInForce), ...serverIssues] : serverIssues;
   const placed = placeIssues(issues, shown);
   const changes = diffPolicies(inForce, draft);
-  const spent = new Map((props.loaded.usage?.assets ?? []).flatMap((asset) => (asset.chain ? [[asset.asset, asset.chain.spent]] : [])));
+  const spent = new Map(
+    (props.loaded.usage?.assets ?? []).flatMap((asset) =>
+      asset.chain ? [[asset.asset, asset.chain.spent]] : [],
+    ),
+  );
   const effects = chainEffects(inForce, draft, spent);
-  const canSign = jsonError === undefined && issues.length === 0 && changes.some((change) => change.path !== 'version');
+  const canSign =
+    jsonError === undefined && issues.length === 0 && changes.some((change) => change.path !== 'version');
   const version = getAt(draft, ['version']);
 
   const sign = async () => {
@@ -169,8 +206,8 @@ function Editor(props: {
       title: `Sign policy v${String(version)} for ${props.loaded.walletName}?`,
       body: (
         <p>
-          Your Owner Key signs the policy for the enclave and, as config authority, replaces the on-chain spending
-          limits in one transaction.
+          Your Owner Key signs the policy for the enclave and, as config authority, replaces the on-chain
+          spending limits in one transaction.
         </p>
       ),
       confirm: `Sign v${String(version)}`,
@@ -181,10 +218,16 @@ function Editor(props: {
     setError(undefined);
     try {
       props.onSigned(
-        await client.policy.set(props.walletId, draft as unknown as WirePolicy, { ownerUnlock: answer.unlock }),
+        await client.policy.set(props.walletId, draft as unknown as WirePolicy, {
+          ownerUnlock: answer.unlock,
+        }),
       );
     } catch (caught) {
-      if (caught instanceof WaiaasApiError && caught.code === 'VALIDATION_FAILED' && Array.isArray(caught.details?.issues))
+      if (
+        caught instanceof WaiaasApiError &&
+        caught.code === 'VALIDATION_FAILED' &&
+        Array.isArray(caught.details?.issues)
+      )
         setServerIssues(caught.details.issues as Issue[]);
       else if (caught instanceof WaiaasApiError && caught.code === 'POLICY_VERSION_NOT_NEWER')
         setServerIssues([{ path: 'version', message: caught.detail }]);
@@ -198,151 +241,199 @@ function Editor(props: {
   const set = (path: string[], value: Json | undefined) => update(setAt(draft, path, value));
 
   return (
-        <div class="policy-editor">
-          <form class="policy-form" aria-label="Policy form" onSubmit={(event) => event.preventDefault()}>
-            <TextField label="Version" {...field('version')} value={version} onInput={(text) => set(['version'], numberFromText(text))} />
-            {assets.map((asset) => (
-              <fieldset key={asset} data-asset={asset}>
-                <legend>{asset === 'SOL' ? 'SOL' : `Token ${asset}`}</legend>
-                <FieldIssues {...field(`assets.${asset}`)} />
-                {(['perTransaction', 'daily'] as const).map((name) => (
-                  <AmountField key={name} asset={asset} label={name === 'daily' ? 'Daily budget (on-chain limit)' : 'Largest single transfer'} draft={draft} fieldPath={['assets', asset, name]} issues={placed.get(`assets.${asset}.${name}`)} onInput={set} />
-                ))}
-                <FieldIssues {...field(`assets.${asset}.tiers`)} />
-                {(['instantMax', 'notifyMax', 'delayMax'] as const).map((name) => (
-                  <AmountField
-                    key={name}
-                    asset={asset}
-                    label={{ instantMax: 'Instant up to', notifyMax: 'Notify up to', delayMax: 'Delay up to (above: your approval)' }[name]}
-                    draft={draft}
-                    fieldPath={['assets', asset, 'tiers', name]}
-                    issues={placed.get(`assets.${asset}.tiers.${name}`)}
-                    onInput={set}
-                  />
-                ))}
-                <TextField
-                  label="Delay (seconds)"
-                  {...field(`assets.${asset}.tiers.delaySeconds`)}
-                  value={getAt(draft, ['assets', asset, 'tiers', 'delaySeconds'])}
-                  onInput={(text) => set(['assets', asset, 'tiers', 'delaySeconds'], numberFromText(text))}
-                />
-              </fieldset>
+    <div class="policy-editor">
+      <form class="policy-form" aria-label="Policy form" onSubmit={(event) => event.preventDefault()}>
+        <TextField
+          label="Version"
+          {...field('version')}
+          value={version}
+          onInput={(text) => set(['version'], numberFromText(text))}
+        />
+        {assets.map((asset) => (
+          <fieldset key={asset} data-asset={asset}>
+            <legend>{asset === 'SOL' ? 'SOL' : `Token ${asset}`}</legend>
+            <FieldIssues {...field(`assets.${asset}`)} />
+            {(['perTransaction', 'daily'] as const).map((name) => (
+              <AmountField
+                key={name}
+                asset={asset}
+                label={name === 'daily' ? 'Daily budget (on-chain limit)' : 'Largest single transfer'}
+                draft={draft}
+                fieldPath={['assets', asset, name]}
+                issues={placed.get(`assets.${asset}.${name}`)}
+                onInput={set}
+              />
             ))}
-            <FieldIssues {...field('assets')} />
-            <fieldset>
-              <legend>Recipients</legend>
-              <FieldIssues {...field('recipients')} />
-              <div class="field">
-                <label for={fieldId('recipients.mode')}>Who the agent may pay</label>
-                <select
-                  id={fieldId('recipients.mode')}
-                  value={String(getAt(draft, ['recipients', 'mode']) ?? '')}
-                  onChange={(event) => {
-                    const mode = (event.currentTarget as HTMLSelectElement).value;
-                    set(['recipients'], mode === 'allowlist' ? { mode, addresses: [] } : { mode });
-                  }}
-                >
-                  <option value="any">Any address</option>
-                  <option value="allowlist">Only the allowlist</option>
-                </select>
-              </div>
-              {getAt(draft, ['recipients', 'mode']) === 'allowlist' && (
-                <TextArea
-                  label="Allowlist (one address per line)"
-                  {...field('recipients.addresses')}
-                  value={((getAt(draft, ['recipients', 'addresses']) ?? []) as Json[]).join('\n')}
-                  onInput={(text) =>
-                    set(
-                      ['recipients', 'addresses'],
-                      text
-                        .split('\n')
-                        .map((line) => line.trim())
-                        .filter((line) => line !== ''),
-                    )
-                  }
-                />
-              )}
-            </fieldset>
-            <fieldset>
-              <legend>Hours (UTC)</legend>
-              <FieldIssues {...field('hours')} />
-              <FieldIssues {...field('hours.utc')} />
-              <div class="row">
-                <TextField label="From hour" {...field('hours.utc.0')} value={getAt(draft, ['hours', 'utc', '0'])} onInput={(text) => set(['hours', 'utc', '0'], numberFromText(text))} />
-                <TextField label="Until hour" {...field('hours.utc.1')} value={getAt(draft, ['hours', 'utc', '1'])} onInput={(text) => set(['hours', 'utc', '1'], numberFromText(text))} />
-              </div>
-              <fieldset class="days" aria-describedby={placed.get('hours.days') ? `${fieldId('hours.days')}-error` : undefined}>
-                <legend>Days</legend>
-                {DAYS.map((day, index) => {
-                  const days = ((getAt(draft, ['hours', 'days']) ?? []) as Json[]).filter((item): item is number => typeof item === 'number');
-                  return (
-                    <label key={day} class="check">
-                      <input
-                        type="checkbox"
-                        checked={days.includes(index)}
-                        onChange={(event) => {
-                          const on = (event.currentTarget as HTMLInputElement).checked;
-                          set(['hours', 'days'], on ? [...days, index].sort() : days.filter((item) => item !== index));
-                        }}
-                      />{' '}
-                      {day}
-                    </label>
-                  );
-                })}
-                <FieldIssues {...field('hours.days')} />
-              </fieldset>
-            </fieldset>
-            <FieldIssues {...field('rate')} />
-            <TextField label="Transfers per hour at most" {...field('rate.maxPerHour')} value={getAt(draft, ['rate', 'maxPerHour'])} onInput={(text) => set(['rate', 'maxPerHour'], numberFromText(text))} />
+            <FieldIssues {...field(`assets.${asset}.tiers`)} />
+            {(['instantMax', 'notifyMax', 'delayMax'] as const).map((name) => (
+              <AmountField
+                key={name}
+                asset={asset}
+                label={
+                  {
+                    instantMax: 'Instant up to',
+                    notifyMax: 'Notify up to',
+                    delayMax: 'Delay up to (above: your approval)',
+                  }[name]
+                }
+                draft={draft}
+                fieldPath={['assets', asset, 'tiers', name]}
+                issues={placed.get(`assets.${asset}.tiers.${name}`)}
+                onInput={set}
+              />
+            ))}
             <TextField
-              label="Approval expires after (seconds)"
-              {...field('approvalTimeoutSeconds')}
-              value={getAt(draft, ['approvalTimeoutSeconds'])}
-              onInput={(text) => set(['approvalTimeoutSeconds'], numberFromText(text))}
+              label="Delay (seconds)"
+              {...field(`assets.${asset}.tiers.delaySeconds`)}
+              value={getAt(draft, ['assets', asset, 'tiers', 'delaySeconds'])}
+              onInput={(text) => set(['assets', asset, 'tiers', 'delaySeconds'], numberFromText(text))}
             />
-          </form>
-          <div class="policy-json">
-            <label for="policy-json">The policy as JSON (what you sign)</label>
-            <textarea
-              id="policy-json"
-              spellcheck={false}
-              rows={24}
-              value={jsonText}
-              aria-invalid={jsonError !== undefined || placed.has('')}
-              aria-describedby="policy-json-error"
-              onInput={(event) => onJson((event.currentTarget as HTMLTextAreaElement).value)}
-            />
-            <div id="policy-json-error">
-              {jsonError && (
-                <p class="field-error" role="alert">
-                  Not valid JSON: {jsonError}
-                </p>
-              )}
-              {placed.get('')?.map((message) => (
-                <p key={message} class="field-error">
-                  {message}
-                </p>
-              ))}
-            </div>
+          </fieldset>
+        ))}
+        <FieldIssues {...field('assets')} />
+        <fieldset>
+          <legend>Recipients</legend>
+          <FieldIssues {...field('recipients')} />
+          <div class="field">
+            <label for={fieldId('recipients.mode')}>Who the agent may pay</label>
+            <select
+              id={fieldId('recipients.mode')}
+              value={String(getAt(draft, ['recipients', 'mode']) ?? '')}
+              onChange={(event) => {
+                const mode = (event.currentTarget as HTMLSelectElement).value;
+                set(['recipients'], mode === 'allowlist' ? { mode, addresses: [] } : { mode });
+              }}
+            >
+              <option value="any">Any address</option>
+              <option value="allowlist">Only the allowlist</option>
+            </select>
           </div>
-          <section class="policy-review" aria-labelledby="policy-diff">
-            <h2 id="policy-diff">Changes against v{versionInForce}</h2>
-            <Diff changes={changes} />
-            <h2>What it does on chain</h2>
-            <ChainEffects effects={effects} />
-            <ErrorBox error={error} title="The policy was not put in force" />
-            <button type="button" class="primary" disabled={!canSign || busy} onClick={sign} aria-describedby="sign-note">
-              {busy ? 'Signing…' : `Sign and put v${String(version)} in force`}
-            </button>
-            <p id="sign-note" class="hint">
-              {issues.length > 0 || jsonError
-                ? 'Fix the errors shown beside their fields first.'
-                : changes.every((change) => change.path === 'version')
-                  ? 'Nothing changed yet.'
-                  : 'You will be asked for your second factor.'}
+          {getAt(draft, ['recipients', 'mode']) === 'allowlist' && (
+            <TextArea
+              label="Allowlist (one address per line)"
+              {...field('recipients.addresses')}
+              value={((getAt(draft, ['recipients', 'addresses']) ?? []) as Json[]).join('\n')}
+              onInput={(text) =>
+                set(
+                  ['recipients', 'addresses'],
+                  text
+                    .split('\n')
+                    .map((line) => line.trim())
+                    .filter((line) => line !== ''),
+                )
+              }
+            />
+          )}
+        </fieldset>
+        <fieldset>
+          <legend>Hours (UTC)</legend>
+          <FieldIssues {...field('hours')} />
+          <FieldIssues {...field('hours.utc')} />
+          <div class="row">
+            <TextField
+              label="From hour"
+              {...field('hours.utc.0')}
+              value={getAt(draft, ['hours', 'utc', '0'])}
+              onInput={(text) => set(['hours', 'utc', '0'], numberFromText(text))}
+            />
+            <TextField
+              label="Until hour"
+              {...field('hours.utc.1')}
+              value={getAt(draft, ['hours', 'utc', '1'])}
+              onInput={(text) => set(['hours', 'utc', '1'], numberFromText(text))}
+            />
+          </div>
+          <fieldset
+            class="days"
+            aria-describedby={placed.get('hours.days') ? `${fieldId('hours.days')}-error` : undefined}
+          >
+            <legend>Days</legend>
+            {DAYS.map((day, index) => {
+              const days = ((getAt(draft, ['hours', 'days']) ?? []) as Json[]).filter(
+                (item): item is number => typeof item === 'number',
+              );
+              return (
+                <label key={day} class="check">
+                  <input
+                    type="checkbox"
+                    checked={days.includes(index)}
+                    onChange={(event) => {
+                      const on = (event.currentTarget as HTMLInputElement).checked;
+                      set(
+                        ['hours', 'days'],
+                        on ? [...days, index].sort() : days.filter((item) => item !== index),
+                      );
+                    }}
+                  />{' '}
+                  {day}
+                </label>
+              );
+            })}
+            <FieldIssues {...field('hours.days')} />
+          </fieldset>
+        </fieldset>
+        <FieldIssues {...field('rate')} />
+        <TextField
+          label="Transfers per hour at most"
+          {...field('rate.maxPerHour')}
+          value={getAt(draft, ['rate', 'maxPerHour'])}
+          onInput={(text) => set(['rate', 'maxPerHour'], numberFromText(text))}
+        />
+        <TextField
+          label="Approval expires after (seconds)"
+          {...field('approvalTimeoutSeconds')}
+          value={getAt(draft, ['approvalTimeoutSeconds'])}
+          onInput={(text) => set(['approvalTimeoutSeconds'], numberFromText(text))}
+        />
+      </form>
+      <div class="policy-json">
+        <label for="policy-json">The policy as JSON (what you sign)</label>
+        <textarea
+          id="policy-json"
+          spellcheck={false}
+          rows={24}
+          value={jsonText}
+          aria-invalid={jsonError !== undefined || placed.has('')}
+          aria-describedby="policy-json-error"
+          onInput={(event) => onJson((event.currentTarget as HTMLTextAreaElement).value)}
+        />
+        <div id="policy-json-error">
+          {jsonError && (
+            <p class="field-error" role="alert">
+              Not valid JSON: {jsonError}
             </p>
-          </section>
+          )}
+          {placed.get('')?.map((message) => (
+            <p key={message} class="field-error">
+              {message}
+            </p>
+          ))}
         </div>
+      </div>
+      <section class="policy-review" aria-labelledby="policy-diff">
+        <h2 id="policy-diff">Changes against v{versionInForce}</h2>
+        <Diff changes={changes} />
+        <h2>What it does on chain</h2>
+        <ChainEffects effects={effects} />
+        <ErrorBox error={error} title="The policy was not put in force" />
+        <button
+          type="button"
+          class="primary"
+          disabled={!canSign || busy}
+          onClick={sign}
+          aria-describedby="sign-note"
+        >
+          {busy ? 'Signing…' : `Sign and put v${String(version)} in force`}
+        </button>
+        <p id="sign-note" class="hint">
+          {issues.length > 0 || jsonError
+            ? 'Fix the errors shown beside their fields first.'
+            : changes.every((change) => change.path === 'version')
+              ? 'Nothing changed yet.'
+              : 'You will be asked for your second factor.'}
+        </p>
+      </section>
+    </div>
   );
 }
 
@@ -357,7 +448,13 @@ function FieldIssues(props: { path: string; issues: string[] | undefined }) {
   );
 }
 
-function TextField(props: { label: string; path: string; issues: string[] | undefined; value: Json | undefined; onInput: (text: string) => void }) {
+function TextField(props: {
+  label: string;
+  path: string;
+  issues: string[] | undefined;
+  value: Json | undefined;
+  onInput: (text: string) => void;
+}) {
   const id = fieldId(props.path);
   const invalid = (props.issues?.length ?? 0) > 0;
   return (
@@ -403,14 +500,22 @@ function AmountField(props: {
         onInput={(event) => props.onInput(props.fieldPath, (event.currentTarget as HTMLInputElement).value)}
       />
       <span id={`${id}-hint`} class="hint">
-        {amount !== null && amount > 0n && props.asset === 'SOL' ? `= ${formatAmount(amount, 'SOL')}` : 'base units'}
+        {amount !== null && amount > 0n && props.asset === 'SOL'
+          ? `= ${formatAmount(amount, 'SOL')}`
+          : 'base units'}
       </span>
       <FieldIssues path={path} issues={props.issues} />
     </div>
   );
 }
 
-function TextArea(props: { label: string; path: string; issues: string[] | undefined; value: string; onInput: (text: string) => void }) {
+function TextArea(props: {
+  label: string;
+  path: string;
+  issues: string[] | undefined;
+  value: string;
+  onInput: (text: string) => void;
+}) {
   const id = fieldId(props.path);
   const invalid = (props.issues?.length ?? 0) > 0;
   return (
@@ -463,7 +568,8 @@ function Diff(props: { changes: ReturnType<typeof diffPolicies> }) {
 }
 
 const effectText = (effect: ChainEffect): string => {
-  const amount = (value: bigint | undefined) => (value === undefined ? '—' : formatAmount(value, effect.asset));
+  const amount = (value: bigint | undefined) =>
+    value === undefined ? '—' : formatAmount(value, effect.asset);
   const asset = effect.asset === 'SOL' ? 'SOL' : `token ${effect.asset}`;
   switch (effect.kind) {
     case 'added':
@@ -481,7 +587,10 @@ function ChainEffects(props: { effects: ChainEffect[] }) {
   return (
     <ul class="plain chain-effects">
       {props.effects.length === 0 ? (
-        <li>No on-chain change: the server and the enclave take the new rules; the spending limits stay as they are.</li>
+        <li>
+          No on-chain change: the server and the enclave take the new rules; the spending limits stay as they
+          are.
+        </li>
       ) : (
         props.effects.map((effect) => (
           <li key={`${effect.asset}-${effect.kind}`} data-effect={effect.kind}>
@@ -489,7 +598,9 @@ function ChainEffects(props: { effects: ChainEffect[] }) {
           </li>
         ))
       )}
-      <li>The enclave gets the policy signed by your Owner Key and checks every later transfer against it.</li>
+      <li>
+        The enclave gets the policy signed by your Owner Key and checks every later transfer against it.
+      </li>
     </ul>
   );
 }
@@ -499,7 +610,8 @@ function PolicyResult(props: { result: PolicyChangeResult & { pending: boolean }
   return (
     <div class="result" role="status" aria-label="Policy result">
       <p>
-        Policy v{result.policyVersion} is {result.pending ? 'signed; the chain step is pending: sign again to finish it' : 'in force'}.
+        Policy v{result.policyVersion} is{' '}
+        {result.pending ? 'signed; the chain step is pending: sign again to finish it' : 'in force'}.
       </p>
       <ol class="steps">
         {(['enclave', 'chain'] as const).map((layer) => (

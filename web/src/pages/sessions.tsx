@@ -94,7 +94,12 @@ export function SessionsPage(props: { walletId: string }) {
           </p>
           <label for="new-session-token">Token of session {created.id}</label>
           <div class="row">
-            <input id="new-session-token" readOnly value={created.token} onFocus={(event) => event.currentTarget.select()} />
+            <input
+              id="new-session-token"
+              readOnly
+              value={created.token}
+              onFocus={(event) => event.currentTarget.select()}
+            />
             <CopyButton value={created.token} label="Copy token" />
           </div>
           <button type="button" onClick={() => setCreated(undefined)}>

@@ -4,17 +4,25 @@
  * the kill switch with the result of each of its steps.
  */
 import { useState } from 'preact/hooks';
-import {
-  type AuditEntry,
-  type FreezeResult,
-  type LayerOutcome,
-  type ResumeResult,
-  type Transfer,
-  type Usage,
-  type Wallet,
+import type {
+  AuditEntry,
+  FreezeResult,
+  LayerOutcome,
+  ResumeResult,
+  Transfer,
+  Usage,
+  Wallet,
 } from '../../../src/sdk/index.ts';
 import { SpendingChart } from '../chart.tsx';
-import { Address, ErrorBox, isWrongSecondFactor, Loading, Signature, Status, TableBox } from '../components.tsx';
+import {
+  Address,
+  ErrorBox,
+  isWrongSecondFactor,
+  Loading,
+  Signature,
+  Status,
+  TableBox,
+} from '../components.tsx';
 import { useAsk } from '../dialogs.tsx';
 import { useFeed } from '../feed.tsx';
 import { type Decimals, formatAmount, formatTime, toBig } from '../format.ts';
@@ -70,7 +78,9 @@ export function WalletPage(props: { walletId: string }) {
     );
   const { wallet, usage, balance, transfers } = view.data;
   const decimals: Decimals = new Map(
-    (balance?.tokens ?? []).flatMap((token) => (token.decimals === null ? [] : [[token.mint, token.decimals]])),
+    (balance?.tokens ?? []).flatMap((token) =>
+      token.decimals === null ? [] : [[token.mint, token.decimals]],
+    ),
   );
   return (
     <>
@@ -100,10 +110,13 @@ export function WalletPage(props: { walletId: string }) {
       <section aria-labelledby="balances">
         <h2 id="balances">Balances</h2>
         <ul class="plain">
-          <li data-balance="SOL">{balance ? formatAmount(balance.sol, 'SOL') : 'unknown (chain unreachable)'}</li>
+          <li data-balance="SOL">
+            {balance ? formatAmount(balance.sol, 'SOL') : 'unknown (chain unreachable)'}
+          </li>
           {balance?.tokens.map((token) => (
             <li key={token.mint} data-balance={token.mint}>
-              {formatAmount(token.amount, token.mint, decimals)} {token.exists ? '' : '(no token account yet)'}
+              {formatAmount(token.amount, token.mint, decimals)}{' '}
+              {token.exists ? '' : '(no token account yet)'}
             </li>
           ))}
         </ul>
@@ -133,7 +146,9 @@ async function lastFreezeOf(
     client.audit.list({ walletId, kind: 'owner.freeze', limit: 1 }).firstPage(),
     client.audit.list({ walletId, kind: 'monitor.alert', limit: 1 }).firstPage(),
   ]);
-  const entries = [...owner.items, ...monitor.items].sort((a, b) => Number(BigInt(b.sequence) - BigInt(a.sequence)));
+  const entries = [...owner.items, ...monitor.items].sort((a, b) =>
+    Number(BigInt(b.sequence) - BigInt(a.sequence)),
+  );
   return entries[0];
 }
 
@@ -148,8 +163,8 @@ function FrozenWhy(props: { wallet: Wallet; lastFreeze: AuditEntry | undefined }
         : undefined;
   return (
     <p class="frozen-reason" role="status">
-      <strong>Frozen.</strong> Why: {reason ?? fromAudit ?? 'not recorded'}. The agent can move nothing until you
-      resume it.
+      <strong>Frozen.</strong> Why: {reason ?? fromAudit ?? 'not recorded'}. The agent can move nothing until
+      you resume it.
     </p>
   );
 }
@@ -157,7 +172,17 @@ function FrozenWhy(props: { wallet: Wallet; lastFreeze: AuditEntry | undefined }
 function Meter(props: { spent: bigint | null; of: bigint | null; label: string }) {
   if (props.spent === null || props.of === null || props.of === 0n) return null;
   const value = Number((props.spent * 1000n) / props.of) / 1000;
-  return <meter min={0} max={1} low={0.7} high={0.9} optimum={0} value={Math.min(value, 1)} aria-label={props.label} />;
+  return (
+    <meter
+      min={0}
+      max={1}
+      low={0.7}
+      high={0.9}
+      optimum={0}
+      value={Math.min(value, 1)}
+      aria-label={props.label}
+    />
+  );
 }
 
 function UsageSection(props: { usage: Usage | undefined; error: unknown; decimals: Decimals }) {
@@ -184,20 +209,31 @@ function UsageSection(props: { usage: Usage | undefined; error: unknown; decimal
               {usage.assets.length === 0 && (
                 <tr>
                   <td colSpan={4}>
-                    No asset may be moved by the agent{usage.status === 'frozen' ? ': the wallet is frozen' : ''}.
+                    No asset may be moved by the agent
+                    {usage.status === 'frozen' ? ': the wallet is frozen' : ''}.
                   </td>
                 </tr>
               )}
               {usage.assets.map((asset) => {
-                const cell = (layer: 'server' | 'enclave', figures: { spent: bigint; remaining: bigint | null } | null) =>
+                const cell = (
+                  layer: 'server' | 'enclave',
+                  figures: { spent: bigint; remaining: bigint | null } | null,
+                ) =>
                   figures === null ? (
                     <td data-layer={layer}>unknown</td>
                   ) : (
                     <td data-layer={layer}>
                       {formatAmount(figures.spent, asset.asset, decimals)} spent
                       <br />
-                      {figures.remaining === null ? '—' : formatAmount(figures.remaining, asset.asset, decimals)} left
-                      <Meter spent={figures.spent} of={asset.daily} label={`${layer} share of the daily limit used`} />
+                      {figures.remaining === null
+                        ? '—'
+                        : formatAmount(figures.remaining, asset.asset, decimals)}{' '}
+                      left
+                      <Meter
+                        spent={figures.spent}
+                        of={asset.daily}
+                        label={`${layer} share of the daily limit used`}
+                      />
                     </td>
                   );
                 return (
@@ -205,7 +241,11 @@ function UsageSection(props: { usage: Usage | undefined; error: unknown; decimal
                     <th scope="row">
                       {asset.asset === 'SOL' ? 'SOL' : <Address value={asset.asset} />}
                       <br />
-                      <span class="hint">{asset.daily === null ? 'not in the policy' : formatAmount(asset.daily, asset.asset, decimals)}</span>
+                      <span class="hint">
+                        {asset.daily === null
+                          ? 'not in the policy'
+                          : formatAmount(asset.daily, asset.asset, decimals)}
+                      </span>
                     </th>
                     {cell('server', asset.server)}
                     {cell('enclave', asset.enclave)}
@@ -218,8 +258,15 @@ function UsageSection(props: { usage: Usage | undefined; error: unknown; decimal
                         <span data-chain-remaining={asset.chain.remaining.toString()}>
                           {formatAmount(asset.chain.remaining, asset.asset, decimals)} left
                         </span>{' '}
-                        of <span data-chain-amount={asset.chain.amount.toString()}>{formatAmount(asset.chain.amount, asset.asset, decimals)}</span>
-                        <Meter spent={asset.chain.spent} of={asset.chain.amount} label="on-chain share of the limit used" />
+                        of{' '}
+                        <span data-chain-amount={asset.chain.amount.toString()}>
+                          {formatAmount(asset.chain.amount, asset.asset, decimals)}
+                        </span>
+                        <Meter
+                          spent={asset.chain.spent}
+                          of={asset.chain.amount}
+                          label="on-chain share of the limit used"
+                        />
                       </td>
                     )}
                   </tr>
@@ -238,7 +285,14 @@ function ExposureSection(props: { wallet: Wallet; decimals: Decimals }) {
     | {
         error?: { message: string };
         assets: { asset: string; remaining: unknown; balance: unknown; atRisk: unknown; perDay: unknown }[];
-        limits: { asset: string; period: string; amount: unknown; remaining: unknown; nextResetAt: number | null; destinations: string[] }[];
+        limits: {
+          asset: string;
+          period: string;
+          amount: unknown;
+          remaining: unknown;
+          nextResetAt: number | null;
+          destinations: string[];
+        }[];
       }
     | undefined;
   return (
@@ -248,14 +302,20 @@ function ExposureSection(props: { wallet: Wallet; decimals: Decimals }) {
         What could leave without you if the daemon, the enclave and the agent were all compromised: what the
         on-chain spending limits still allow, capped by what the vault holds.
       </p>
-      {exposure?.error && <p class="field-error">The chain could not be read: {exposure.error.message}. The figures are unknown, not zero.</p>}
-      {exposure && !exposure.error && exposure.assets.length === 0 && <p>Nothing: no spending limit is left on chain.</p>}
+      {exposure?.error && (
+        <p class="field-error">
+          The chain could not be read: {exposure.error.message}. The figures are unknown, not zero.
+        </p>
+      )}
+      {exposure && !exposure.error && exposure.assets.length === 0 && (
+        <p>Nothing: no spending limit is left on chain.</p>
+      )}
       {exposure && !exposure.error && exposure.assets.length > 0 && (
         <ul class="plain">
           {exposure.assets.map((asset) => (
             <li key={asset.asset} data-exposure={asset.asset}>
-              <strong>{formatAmount(toBig(asset.atRisk), asset.asset, props.decimals)}</strong> at risk now (limit left{' '}
-              {formatAmount(toBig(asset.remaining), asset.asset, props.decimals)}, vault holds{' '}
+              <strong>{formatAmount(toBig(asset.atRisk), asset.asset, props.decimals)}</strong> at risk now
+              (limit left {formatAmount(toBig(asset.remaining), asset.asset, props.decimals)}, vault holds{' '}
               {formatAmount(toBig(asset.balance), asset.asset, props.decimals)}); at most{' '}
               {formatAmount(toBig(asset.perDay), asset.asset, props.decimals)} in any one day.
             </li>
@@ -266,9 +326,15 @@ function ExposureSection(props: { wallet: Wallet; decimals: Decimals }) {
         <p class="hint">
           {exposure.limits.map((limit) => (
             <span key={`${limit.asset}-${limit.period}`}>
-              On-chain limit for {limit.asset === 'SOL' ? 'SOL' : limit.asset}: {formatAmount(toBig(limit.amount), limit.asset, props.decimals)} per{' '}
-              {limit.period}, to {limit.destinations.length === 0 ? 'any address' : `${limit.destinations.length} allowed addresses`}
-              {limit.nextResetAt ? `, refills ${formatTime(new Date(limit.nextResetAt * 1000).toISOString())}` : ''}.{' '}
+              On-chain limit for {limit.asset === 'SOL' ? 'SOL' : limit.asset}:{' '}
+              {formatAmount(toBig(limit.amount), limit.asset, props.decimals)} per {limit.period}, to{' '}
+              {limit.destinations.length === 0
+                ? 'any address'
+                : `${limit.destinations.length} allowed addresses`}
+              {limit.nextResetAt
+                ? `, refills ${formatTime(new Date(limit.nextResetAt * 1000).toISOString())}`
+                : ''}
+              .{' '}
             </span>
           ))}
         </p>
@@ -277,7 +343,11 @@ function ExposureSection(props: { wallet: Wallet; decimals: Decimals }) {
   );
 }
 
-function Outcome(props: { name: string; outcome: LayerOutcome & { policyVersion?: number }; network: string }) {
+function Outcome(props: {
+  name: string;
+  outcome: LayerOutcome & { policyVersion?: number };
+  network: string;
+}) {
   const { outcome } = props;
   return (
     <li data-step={props.name}>
@@ -303,7 +373,9 @@ function KillSwitch(props: { wallet: Wallet; onDone: () => void }) {
   const { client, network } = useSession();
   const ask = useAsk();
   const [result, setResult] = useState<
-    { kind: 'freeze'; value: FreezeResult & { pending: boolean } } | { kind: 'resume'; value: ResumeResult } | undefined
+    | { kind: 'freeze'; value: FreezeResult & { pending: boolean } }
+    | { kind: 'resume'; value: ResumeResult }
+    | undefined
   >();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -316,9 +388,9 @@ function KillSwitch(props: { wallet: Wallet; onDone: () => void }) {
             title: `Freeze ${wallet.name}?`,
             body: (
               <p>
-                The server blocks <strong>{wallet.name}</strong> at once and cancels its waiting transfers; then the
-                enclave stops signing for it and one owner transaction removes the agent and its spending limits on
-                chain.
+                The server blocks <strong>{wallet.name}</strong> at once and cancels its waiting transfers;
+                then the enclave stops signing for it and one owner transaction removes the agent and its
+                spending limits on chain.
               </p>
             ),
             confirm: `Freeze ${wallet.name}`,
@@ -329,8 +401,8 @@ function KillSwitch(props: { wallet: Wallet; onDone: () => void }) {
             title: `Resume ${wallet.name}?`,
             body: (
               <p>
-                The agent key, threshold 2 and the spending limits of the policy in force go back on chain, with no
-                more left today than when it was frozen.
+                The agent key, threshold 2 and the spending limits of the policy in force go back on chain,
+                with no more left today than when it was frozen.
               </p>
             ),
             confirm: `Resume ${wallet.name}`,
@@ -361,20 +433,30 @@ function KillSwitch(props: { wallet: Wallet; onDone: () => void }) {
           Resume {wallet.name}
         </button>
       ) : (
-        <button type="button" class="danger" disabled={busy || wallet.status !== 'active'} onClick={() => act('freeze')}>
+        <button
+          type="button"
+          class="danger"
+          disabled={busy || wallet.status !== 'active'}
+          onClick={() => act('freeze')}
+        >
           Freeze {wallet.name}
         </button>
       )}
       {busy && <p aria-live="polite">Working… the chain step takes a moment.</p>}
-      <ErrorBox error={error} title={wrongFactor ? 'Wrong second factor: nothing changed' : 'The act did not complete'} />
+      <ErrorBox
+        error={error}
+        title={wrongFactor ? 'Wrong second factor: nothing changed' : 'The act did not complete'}
+      />
       {result?.kind === 'freeze' && (
         <div class="result" role="status" aria-label="Freeze result">
           <p>
-            {wallet.name} is frozen{result.value.pending ? '; a step is still pending: freeze again to finish it' : ''}.
+            {wallet.name} is frozen
+            {result.value.pending ? '; a step is still pending: freeze again to finish it' : ''}.
           </p>
           <ol class="steps">
             <li data-step="server">
-              <strong>server</strong>: <Status value={result.value.server.changed ? 'done' : 'unchanged'} /> — blocked
+              <strong>server</strong>: <Status value={result.value.server.changed ? 'done' : 'unchanged'} /> —
+              blocked
               {result.value.server.cancelledTransfers.length > 0 &&
                 `, ${result.value.server.cancelledTransfers.length} waiting transfer(s) cancelled`}
               {result.value.server.inFlightTransfers.length > 0 &&

@@ -31,7 +31,8 @@ export function WalletsPage() {
     );
   }, [client]);
   useFeed(
-    (entry) => entry.kind.startsWith('owner.') || entry.kind === 'wallet.created' || entry.kind === 'monitor.alert',
+    (entry) =>
+      entry.kind.startsWith('owner.') || entry.kind === 'wallet.created' || entry.kind === 'monitor.alert',
     wallets.reload,
   );
 
@@ -50,9 +51,7 @@ export function WalletsPage() {
               <h2>
                 <a href={href.wallet(wallet.id)}>{wallet.name}</a> <Status value={wallet.status} />
               </h2>
-              {wallet.status === 'frozen' && (
-                <p class="frozen-reason">Frozen{reason ? `: ${reason}` : ''}</p>
-              )}
+              {wallet.status === 'frozen' && <p class="frozen-reason">Frozen{reason ? `: ${reason}` : ''}</p>}
               <dl class="facts">
                 <dt>Address</dt>
                 <dd>
@@ -62,7 +61,9 @@ export function WalletsPage() {
                 <dd>{balance ? formatAmount(balance.sol, 'SOL') : '—'}</dd>
                 <dt>Spent today</dt>
                 <dd>
-                  {sol ? `${formatAmount(sol.server.spent, 'SOL')} of ${formatAmount(sol.daily, 'SOL')}` : '—'}
+                  {sol
+                    ? `${formatAmount(sol.server.spent, 'SOL')} of ${formatAmount(sol.daily, 'SOL')}`
+                    : '—'}
                 </dd>
               </dl>
             </li>

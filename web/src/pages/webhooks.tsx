@@ -76,7 +76,13 @@ export function WebhooksPage() {
         <h2 id="add-webhook">Add a webhook</h2>
         <div class="field">
           <label for="webhook-url">URL that receives the events</label>
-          <input id="webhook-url" name="webhook-url" type="url" required placeholder="https://example.org/waiaas" />
+          <input
+            id="webhook-url"
+            name="webhook-url"
+            type="url"
+            required
+            placeholder="https://example.org/waiaas"
+          />
         </div>
         <fieldset class="events">
           <legend>Events (none checked: every event)</legend>
@@ -94,8 +100,8 @@ export function WebhooksPage() {
       {created?.secret && (
         <div class="result once" role="status" aria-label="New webhook secret">
           <p>
-            <strong>Copy the signing secret now: it is shown once.</strong> Your receiver checks each delivery's HMAC
-            with it.
+            <strong>Copy the signing secret now: it is shown once.</strong> Your receiver checks each
+            delivery's HMAC with it.
           </p>
           <label for="new-webhook-secret">Secret of webhook {created.id}</label>
           <div class="row">
@@ -118,7 +124,8 @@ export function WebhooksPage() {
               <code>{webhook.url}</code>
             </h3>
             <p class="hint">
-              {webhook.events === null ? 'every event' : webhook.events.join(', ')} · added {formatTime(webhook.createdAt)}
+              {webhook.events === null ? 'every event' : webhook.events.join(', ')} · added{' '}
+              {formatTime(webhook.createdAt)}
             </p>
             <Deliveries webhook={webhook} />
             <button type="button" class="danger" onClick={() => remove(webhook)}>
@@ -136,7 +143,8 @@ function Deliveries(props: { webhook: Webhook }) {
   const [open, setOpen] = useState(false);
   const [error, setError] = useState<unknown>();
   const deliveries = useLoad(
-    async () => (open ? (await client.webhooks.deliveries(props.webhook.id, { limit: 50 }).firstPage()).items : []),
+    async () =>
+      open ? (await client.webhooks.deliveries(props.webhook.id, { limit: 50 }).firstPage()).items : [],
     [client, props.webhook.id, open],
   );
   const redeliver = async (deliveryId: string) => {
