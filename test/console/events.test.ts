@@ -69,8 +69,9 @@ describeWithSquads('GET /v1/events', () => {
     [a, b] = [await createOwnerSetup(listening), await createOwnerSetup(listening)];
     await fundVault(listening, a.vault, sol('5'));
   });
+  let closed = false;
   afterAll(async () => {
-    await listening?.close();
+    if (!closed) await listening?.close();
   });
 
   it('streams the owner’s entries as they happen, and none of another owner’s', async () => {
@@ -198,5 +199,23 @@ describeWithSquads('GET /v1/events', () => {
     await expect(a.agent.events.list()).rejects.toMatchObject({ status: 403, code: 'FORBIDDEN' });
     const anonymous = await fetch(`${listening.url}/v1/events`, { headers: { accept: 'text/event-stream' } });
     expect(anonymous.status).toBe(401);
+  });
+
+  it('closing the daemon ends an open stream instead of waiting on it forever', async () => {
+    const response = await fetch(`${listening.url}/v1/events`, {
+      headers: { authorization: `Bearer ${a.ownerToken}`, accept: 'text/event-stream' },
+    });
+    const reader = response.body!.getReader();
+    expect((await reader.read()).done).toBe(false);
+    closed = true;
+    const closing = listening.close();
+    const ended = (async () => {
+      for (;;) if ((await reader.read().catch(() => ({ done: true }))).done) return 'ended';
+    })();
+    const deadline = new Promise((resolve) =>
+      setTimeout(() => resolve('still open after 20 s'), 20_000).unref(),
+    );
+    expect(await Promise.race([ended, deadline])).toBe('ended');
+    await closing;
   });
 });
