@@ -53,16 +53,41 @@ export function FeedProvider(props: { client: WaiaasClient; children: ComponentC
 
 export const useFeedStatus = (): FeedStatus => useContext(FeedContext).status;
 
-/** Calls `onEntry` for each entry of the feed that `matches`; the newest callback is always used. */
+/** A burst of entries (an agent sending many transfers) costs a page one reload per this window. */
+const COALESCE_MS = 750;
+
+/**
+ * Calls `onEntry` when entries of the feed that `matches` arrive: at once for the first, then at most
+ * once per window with the last one, so a burst does not turn into a burst of reloads against the
+ * daemon's rate limit. The newest callback is always used.
+ */
 export function useFeed(matches: (entry: AuditEntry) => boolean, onEntry: (entry: AuditEntry) => void): void {
   const { subscribe } = useContext(FeedContext);
   const latest = useRef({ matches, onEntry });
   latest.current = { matches, onEntry };
-  useEffect(
-    () =>
-      subscribe((entry) => {
-        if (latest.current.matches(entry)) latest.current.onEntry(entry);
-      }),
-    [subscribe],
-  );
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let waiting: AuditEntry | undefined;
+    const unsubscribe = subscribe((entry) => {
+      if (!latest.current.matches(entry)) return;
+      if (timer !== undefined) {
+        waiting = entry;
+        return;
+      }
+      latest.current.onEntry(entry);
+      const flush = () => {
+        timer = undefined;
+        if (waiting === undefined) return;
+        const last = waiting;
+        waiting = undefined;
+        latest.current.onEntry(last);
+        timer = setTimeout(flush, COALESCE_MS);
+      };
+      timer = setTimeout(flush, COALESCE_MS);
+    });
+    return () => {
+      clearTimeout(timer);
+      unsubscribe();
+    };
+  }, [subscribe]);
 }
