@@ -384,3 +384,25 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
+
+/** An agent session as its owner sees it; its token was shown once, at creation. */
+export interface SessionInfo {
+  id: string;
+  walletId: string;
+  label: string | null;
+  status: 'active' | 'revoked' | 'expired';
+  createdAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+}
+
+/** A page of the owner's feed: the entries after a cursor, oldest first, and the cursor to pass next. */
+export interface EventPage {
+  items: AuditEntry[];
+  cursor: string;
+}
+
+/** One event of the owner's live feed: the stream is live (from `cursor`), or an audit entry arrived. */
+export type OwnerEvent =
+  | { type: 'ready'; cursor: string }
+  | { type: 'entry'; entry: AuditEntry; cursor: string };
