@@ -15,6 +15,7 @@ import { sessionsApi } from './resources/sessions.ts';
 import { transfersApi } from './resources/transfers.ts';
 import { walletsApi } from './resources/wallets.ts';
 import { webhooksApi } from './resources/webhooks.ts';
+import { x402Api } from './resources/x402.ts';
 import type { Attestation, Balance, Health, Usage } from './types.ts';
 
 export class WaiaasClient {
@@ -27,6 +28,7 @@ export class WaiaasClient {
   readonly approvals;
   readonly audit;
   readonly webhooks;
+  readonly x402;
 
   constructor(options: ClientOptions) {
     this.http = new HttpTransport(options);
@@ -38,6 +40,7 @@ export class WaiaasClient {
     this.approvals = approvalsApi(this.http);
     this.audit = auditApi(this.http);
     this.webhooks = webhooksApi(this.http);
+    this.x402 = x402Api(this.http);
   }
 
   /** Status of the database, chain, Squads program, enclave and fee payer; needs no token. */

@@ -72,6 +72,9 @@ const invocations: Record<string, Invocation> = {
   'webhooks.deliveries': (c) =>
     c.webhooks.deliveries(ID, { limit: 1, cursor: 'c', status: 'failed' }).firstPage(),
   'webhooks.redeliver': (c) => c.webhooks.redeliver(ID, ID2),
+  'x402.pay': (c) =>
+    c.x402.pay(ID, { url: 'http://x', method: 'POST', headers: { a: 'b' }, body: '{}', maxAmount: 1n }),
+  'x402.sweepFloat': (c) => c.x402.sweepFloat(ID),
 };
 
 /** Served but not in the OpenAPI document by design (DESIGN.md §5: GET /metrics, /openapi.json). */
