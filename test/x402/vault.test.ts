@@ -149,6 +149,20 @@ describeWithSquads('x402 payments from the vault, smart-wallet verification on',
     expect(moved).toMatchObject({ paid: false, status: 302 });
   });
 
+  it('fetches nothing the operator did not allow: the same seller by another name is refused', async () => {
+    const byName = world.smart.url.replace('127.0.0.1', 'localhost');
+    const served = world.smart.served.length;
+    for (const url of [
+      `${byName}/report`,
+      'http://127.0.0.1:1/report',
+      'http://169.254.169.254/latest/meta-data',
+    ]) {
+      const response = await pay(world, setup.session.token, setup.wallet.id, { url, maxAmount: '1' });
+      expect([url, response.statusCode, response.json().code]).toEqual([url, 403, 'X402_URL_NOT_ALLOWED']);
+    }
+    expect(world.smart.served.length).toBe(served);
+  });
+
   describe('refusals', () => {
     it('L1: a payee not allowed, a price above the per-payment cap, a price above maxAmount; nothing moves', async () => {
       const strangerBefore = await tokenBalance(world, world.stranger);

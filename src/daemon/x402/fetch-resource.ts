@@ -36,7 +36,7 @@ const unreachable = (url: URL, reason: string) =>
     details: { origin: url.origin, reason },
   });
 
-export function fetchResource(
+export async function fetchResource(
   request: ResourceRequest,
   allowedOrigins: readonly string[],
 ): Promise<ResourceResponse> {
