@@ -8,6 +8,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type AuditActor, appendAudit } from '../audit/index.ts';
 import { requireRole } from '../auth.ts';
+import { monitorOf } from '../monitor/index.ts';
 import { isPolicyRefusal } from '../monitor/transfer-watch.ts';
 import { sweepFloat } from '../owner-acts/sweep-float.ts';
 import { classifyError, problemSchema } from '../problem.ts';
@@ -159,6 +160,13 @@ export const x402Routes =
       } catch (appendError) {
         request.log.error({ err: appendError }, 'could not append transfer.refused to the audit log');
       }
+    });
+
+    // A payment spends the daily budget like a transfer: the monitor checks the wallet's velocity.
+    app.addHook('onResponse', async (request, reply) => {
+      if (request.routeOptions.url !== PAY_ROUTE || reply.statusCode !== 200) return;
+      const walletId = (request.params as { id?: unknown } | undefined)?.id;
+      if (typeof walletId === 'string') monitorOf(runtime).touch(walletId);
     });
 
     typed.post(
