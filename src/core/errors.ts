@@ -257,6 +257,68 @@ export const errorCatalogue = {
     false,
     'Run npm run build:web in the WAIaaS folder, then reload /console.',
   ),
+
+  // x402 payments and the agent float (DESIGN.md §11)
+  X402_NOT_ENABLED: entry(
+    403,
+    'x402 payments not enabled for this asset',
+    false,
+    'Ask the owner to add x402 limits for the asset to the policy.',
+  ),
+  POLICY_X402_PER_PAYMENT: entry(
+    403,
+    'Over the per-payment limit for x402',
+    false,
+    'Pay for something cheaper, or ask the owner to raise x402.perPayment.',
+  ),
+  FLOAT_NOT_ENABLED: entry(
+    403,
+    'No agent float for this asset',
+    false,
+    'Ask the owner to add a float for the asset to the policy, or pay a facilitator that verifies smart wallets.',
+  ),
+  POLICY_FLOAT_MAX: entry(
+    403,
+    "Over the float's cap",
+    true,
+    'Wait until the float is spent or the window passes, or ask the owner to raise float.max.',
+  ),
+  X402_URL_NOT_ALLOWED: entry(
+    403,
+    'URL not allowed for x402 payments',
+    false,
+    'Use a public http(s) URL, or ask the operator to add its origin to x402_allowed_origins.',
+  ),
+  X402_RESOURCE_UNREACHABLE: entry(
+    502,
+    'The paid resource could not be reached',
+    true,
+    'Check the URL and retry later.',
+  ),
+  X402_INVALID_RESPONSE: entry(
+    502,
+    'The resource answered 402 without valid x402 payment requirements',
+    false,
+    'The resource does not speak x402 version 2; see the details.',
+  ),
+  X402_NO_ACCEPTABLE_OFFER: entry(
+    422,
+    'None of the payment options can be paid by this wallet',
+    false,
+    'The resource asks for another scheme, network or version; see the offers in the details.',
+  ),
+  X402_PRICE_ABOVE_MAX: entry(
+    422,
+    'Price above the maxAmount of the request',
+    false,
+    'Raise maxAmount if the price is acceptable.',
+  ),
+  X402_PAYMENT_FAILED: entry(
+    502,
+    'The resource did not accept or settle the payment',
+    false,
+    'See the reason in the details; nothing more is paid by retrying with a new request.',
+  ),
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

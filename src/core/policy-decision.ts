@@ -12,7 +12,19 @@ export type PolicyRefusalCode =
   | 'RECIPIENT_NOT_ALLOWED'
   | 'OUTSIDE_HOURS'
   | 'POLICY_RATE_LIMIT'
-  | 'POLICY_DAILY_LIMIT';
+  | 'POLICY_DAILY_LIMIT'
+  | 'X402_NOT_ENABLED'
+  | 'POLICY_X402_PER_PAYMENT'
+  | 'FLOAT_NOT_ENABLED'
+  | 'POLICY_FLOAT_MAX';
+
+/**
+ * What moving the funds is for (DESIGN.md §11). `transfer`: an ordinary transfer. `x402`: an x402
+ * payment straight from the vault (a spendingLimitUse to the payee). `float-fill`: a spendingLimitUse
+ * into the agent's float. `float-payment`: an x402 payment out of the float (a TransferChecked signed
+ * by the Agent Key); the fill already counted it against `daily`, so it does not count again.
+ */
+export type SpendPurpose = 'transfer' | 'x402' | 'float-fill' | 'float-payment';
 
 export interface TransferIntent {
   /** "SOL" or a base58 mint. */
@@ -20,6 +32,8 @@ export interface TransferIntent {
   readonly amount: bigint;
   /** The wallet address receiving the funds; undefined when it cannot be known (e.g. a bare token account). */
   readonly recipient: string | undefined;
+  /** `transfer` when absent. */
+  readonly purpose?: SpendPurpose;
 }
 
 export interface PolicyCounters {
@@ -27,6 +41,12 @@ export interface PolicyCounters {
   readonly spentInWindow: bigint;
   /** Transfers of any asset signed inside the rate window. */
   readonly transfersInLastHour: number;
+  /**
+   * float-fill only: what the float of this asset already holds or took in, as the layer can know it
+   * (the enclave: its fills inside the daily window; the server: the larger of that and the float's
+   * balance plus fills on their way).
+   */
+  readonly floatHeld?: bigint;
 }
 
 export type PolicyDecision =
@@ -72,9 +92,13 @@ export const withinHours = (policy: Policy, nowMs: number): boolean => {
  */
 export type TransferRoute = 'by-amount' | 'owner-approval';
 
+const isX402 = (purpose: SpendPurpose) => purpose === 'x402' || purpose === 'float-payment';
+const usesFloat = (purpose: SpendPurpose) => purpose === 'float-fill' || purpose === 'float-payment';
+
 /**
- * Checks in a fixed order so the same request always gets the same code: asset, amount, per-transaction
- * cap, recipient, hours, rate, then the daily budget (only for tiers that consume it).
+ * Checks in a fixed order so the same request always gets the same code: asset, amount, what the
+ * purpose needs enabled (x402, float), the x402 per-payment cap, the per-transaction cap, x402 payees,
+ * recipient, hours, rate, the float's cap, then the daily budget (only for tiers that consume it).
  */
 export const decideTransfer = (
   policy: Policy,
@@ -86,12 +110,28 @@ export const decideTransfer = (
   const limits = policy.assets.get(intent.asset);
   if (limits === undefined) return refuse('ASSET_NOT_ALLOWED', { asset: intent.asset });
   if (intent.amount <= 0n) return refuse('INVALID_AMOUNT', { amount: intent.amount.toString() });
+  const purpose = intent.purpose ?? 'transfer';
+  if (isX402(purpose) && limits.x402 === undefined)
+    return refuse('X402_NOT_ENABLED', { asset: intent.asset });
+  if (usesFloat(purpose) && limits.float === undefined)
+    return refuse('FLOAT_NOT_ENABLED', { asset: intent.asset });
+  if (isX402(purpose) && intent.amount > limits.x402!.perPayment) {
+    return refuse('POLICY_X402_PER_PAYMENT', {
+      asset: intent.asset,
+      amount: intent.amount.toString(),
+      perPayment: limits.x402!.perPayment.toString(),
+    });
+  }
   if (intent.amount > limits.perTransaction) {
     return refuse('POLICY_PER_TX_LIMIT', {
       asset: intent.asset,
       amount: intent.amount.toString(),
       perTransaction: limits.perTransaction.toString(),
     });
+  }
+  const payees = isX402(purpose) ? limits.x402!.payees : undefined;
+  if (payees !== undefined && (intent.recipient === undefined || !payees.has(intent.recipient))) {
+    return refuse('RECIPIENT_NOT_ALLOWED', { recipient: intent.recipient ?? 'unknown', list: 'x402.payees' });
   }
   if (policy.recipients.mode === 'allowlist') {
     if (intent.recipient === undefined || !policy.recipients.addresses.has(intent.recipient)) {
@@ -107,6 +147,17 @@ export const decideTransfer = (
   if (counters.transfersInLastHour + 1 > policy.rate.maxPerHour) {
     return refuse('POLICY_RATE_LIMIT', { maxPerHour: policy.rate.maxPerHour });
   }
+  if (purpose === 'float-fill' && (counters.floatHeld ?? 0n) + intent.amount > limits.float!.max) {
+    const held = counters.floatHeld ?? 0n;
+    return refuse('POLICY_FLOAT_MAX', {
+      asset: intent.asset,
+      amount: intent.amount.toString(),
+      max: limits.float!.max.toString(),
+      room: (limits.float!.max > held ? limits.float!.max - held : 0n).toString(),
+    });
+  }
+  if (purpose === 'float-payment')
+    return { ok: true, tier: 'instant', delaySeconds: 0, consumesDaily: false };
   const tier = route === 'owner-approval' ? 'approval' : tierFor(limits, intent.amount);
   const consumesDaily = tier !== 'approval';
   if (consumesDaily && counters.spentInWindow + intent.amount > limits.daily) {

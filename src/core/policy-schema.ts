@@ -30,6 +30,30 @@ export const assetIdSchema = z
 
 const MAX_DELAY_SECONDS = 7 * 86_400;
 
+const isBaseUnits = (text: string | undefined): text is string =>
+  text !== undefined && /^[1-9][0-9]{0,19}$/.test(text);
+
+/**
+ * x402 payments (DESIGN.md §11) of an SPL token: each payment at most `perPayment`, only to `payees`
+ * when listed (and always within `recipients`). They are signed at once, so `perPayment` ≤ notifyMax.
+ */
+const x402LimitsSchema = z.strictObject({
+  perPayment: baseUnitAmountSchema,
+  payees: z
+    .array(addressSchema)
+    .min(1)
+    .max(1_000)
+    .refine((list) => new Set(list).size === list.length, 'payees must be unique')
+    .optional(),
+});
+
+/**
+ * The agent float for x402 facilitators that take only plain transfers: a token account of the
+ * Agent Key, filled only from the vault through the spending limit. `max` caps what it holds, and
+ * what the enclave (which cannot see balances) lets into it per daily window.
+ */
+const floatLimitsSchema = z.strictObject({ max: baseUnitAmountSchema });
+
 const assetLimitsSchema = z
   .strictObject({
     perTransaction: baseUnitAmountSchema,
@@ -40,6 +64,8 @@ const assetLimitsSchema = z
       delayMax: baseUnitAmountSchema,
       delaySeconds: z.number().int().min(0).max(MAX_DELAY_SECONDS),
     }),
+    x402: x402LimitsSchema.optional(),
+    float: floatLimitsSchema.optional(),
   })
   .superRefine((limits, context) => {
     // Only compare once every amount parsed; the field errors above already say what is wrong.
@@ -68,6 +94,25 @@ const assetLimitsSchema = z
         code: 'custom',
         path: ['perTransaction'],
         message: 'perTransaction must be ≥ delayMax',
+      });
+  })
+  .superRefine((limits, context) => {
+    // x402 payments and float fills are signed at once: never a delay or an approval.
+    const notifyMax = limits.tiers.notifyMax;
+    if (!isBaseUnits(notifyMax)) return;
+    if (isBaseUnits(limits.x402?.perPayment) && BigInt(limits.x402.perPayment) > BigInt(notifyMax))
+      context.addIssue({
+        code: 'custom',
+        path: ['x402', 'perPayment'],
+        message: 'x402.perPayment must be ≤ tiers.notifyMax',
+      });
+    if (limits.float !== undefined && limits.x402 === undefined)
+      context.addIssue({ code: 'custom', path: ['float'], message: 'a float needs x402 on the same asset' });
+    if (isBaseUnits(limits.float?.max) && BigInt(limits.float.max) > BigInt(notifyMax))
+      context.addIssue({
+        code: 'custom',
+        path: ['float', 'max'],
+        message: 'float.max must be ≤ tiers.notifyMax',
       });
   });
 
@@ -99,7 +144,13 @@ export const policyDocumentSchema = z.strictObject({
   version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   assets: z
     .record(assetIdSchema, assetLimitsSchema)
-    .refine((assets) => Object.keys(assets).length <= 64, 'at most 64 assets'),
+    .refine((assets) => Object.keys(assets).length <= 64, 'at most 64 assets')
+    .superRefine((assets, context) => {
+      // x402's exact scheme on Solana moves SPL tokens only (a TransferChecked).
+      const sol = assets[SOL_ASSET];
+      if (sol?.x402 !== undefined || sol?.float !== undefined)
+        context.addIssue({ code: 'custom', path: [SOL_ASSET], message: 'x402 and float are for SPL tokens' });
+    }),
   recipients: recipientsSchema,
   hours: hoursSchema,
   rate: z.strictObject({ maxPerHour: z.number().int().min(1).max(1_000_000) }),

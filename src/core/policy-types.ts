@@ -12,6 +12,20 @@ export interface AssetLimits {
     readonly delayMax: bigint;
     readonly delaySeconds: number;
   };
+  /** x402 payments of this asset (DESIGN.md §11); absent: the agent may not pay x402 with it. */
+  readonly x402?: X402Limits;
+  /** The agent float of this asset; absent: no float. */
+  readonly float?: FloatLimits;
+}
+
+export interface X402Limits {
+  readonly perPayment: bigint;
+  /** Payee wallets allowed; undefined: any payee the recipients rule allows. */
+  readonly payees: ReadonlySet<string> | undefined;
+}
+
+export interface FloatLimits {
+  readonly max: bigint;
 }
 
 export type RecipientRule =

@@ -50,6 +50,13 @@ export const toPolicy = (document: PolicyDocument): Policy => {
         delayMax: BigInt(limits.tiers.delayMax),
         delaySeconds: limits.tiers.delaySeconds,
       },
+      ...(limits.x402 && {
+        x402: {
+          perPayment: BigInt(limits.x402.perPayment),
+          payees: limits.x402.payees ? new Set(limits.x402.payees) : undefined,
+        },
+      }),
+      ...(limits.float && { float: { max: BigInt(limits.float.max) } }),
     });
   }
   return {

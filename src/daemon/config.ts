@@ -47,6 +47,30 @@ const monitorSeconds = z.coerce
   .min(1, 'expected a window of at least 1 second')
   .max(7 * 86_400, 'expected a window of at most 7 days');
 
+/**
+ * Origins (scheme://host:port) the daemon may fetch for x402 payments although they resolve to a
+ * loopback, private or link-local address: a comma-separated list, or a TOML array.
+ */
+const originList = z.preprocess(
+  (value) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item !== '')
+      : value,
+  z.array(
+    z
+      .string()
+      .refine(
+        (value) =>
+          URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) && new URL(value).origin === value,
+        'expected http(s) origins like http://127.0.0.1:4021, without a path',
+      ),
+    { error: 'expected a comma-separated list of http(s) origins' },
+  ),
+);
+
 const keySchemas = {
   port: port.default(3100),
   host: z.string().trim().min(1, 'expected a host name or IP address').default('127.0.0.1'),
@@ -84,6 +108,7 @@ const keySchemas = {
   monitor_outside_hours_seconds: monitorSeconds.default(3600),
   monitor_enclave_restarts: monitorCount.default(3),
   monitor_enclave_restarts_seconds: monitorSeconds.default(600),
+  x402_allowed_origins: originList.default([]),
 } as const;
 
 type ConfigKey = keyof typeof keySchemas;
@@ -108,6 +133,8 @@ export interface Config {
   readonly rateLimitPerIp: number;
   /** Rules that freeze a misbehaving wallet on the server (src/daemon/monitor); a count of 0 turns one off. */
   readonly monitor: MonitorConfig;
+  /** Origins x402 payments may fetch although they are not public addresses (tests, a local service). */
+  readonly x402AllowedOrigins: readonly string[];
   readonly configFile: string;
   readonly sqlitePath: string;
 }
@@ -238,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         seconds: values.monitor_enclave_restarts_seconds as number,
       },
     },
+    x402AllowedOrigins: values.x402_allowed_origins as string[],
   };
 }
 
@@ -279,4 +307,5 @@ export const defaultConfigToml = `# WAIaaS configuration. Every key can be overr
 # monitor_enclave_restarts = 3            # enclave restarts (freezes every wallet); 0 = off
 # monitor_enclave_restarts_seconds = 600
 # monitor_poll_ms = 500
+# x402_allowed_origins = "http://127.0.0.1:4021"   # x402 may fetch these although they are not public
 `;

@@ -20,6 +20,7 @@ import { transferRoutes } from './routes/transfers.ts';
 import { walletStatusRoutes } from './routes/wallet-status.ts';
 import { walletRoutes } from './routes/wallets.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { x402Routes } from './routes/x402.ts';
 import { type Runtime, startRuntime } from './runtime/runtime.ts';
 import { readRuntimeHealth } from './runtime/runtime-health.ts';
 import { transfersOf } from './transfers/index.ts';
@@ -71,6 +72,7 @@ export async function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance>
       walletStatusRoutes(runtime),
       transferRoutes(runtime),
       dryRunRoutes(runtime),
+      x402Routes(runtime),
       transferWatchPlugin({ store, onAccepted: (walletId) => monitorOf(runtime).touch(walletId) }),
       eventRoutes({ store, logger }),
       consolePlugin(),

@@ -28,7 +28,7 @@ import { attestationStatement, attestationUserData } from './attestation-stateme
 import { type InspectedTransfer, inspectTransaction, type SquadsAction } from './inspect-transaction.ts';
 import { enclaveRefused } from './refusal.ts';
 import { MemoryStateStore, type StateRecord, type StateStore } from './state-journal.ts';
-import { MAX_DELAY_ENTRIES, type WalletBinding, WalletState } from './wallet-state.ts';
+import { floatWindowKey, MAX_DELAY_ENTRIES, type WalletBinding, WalletState } from './wallet-state.ts';
 
 export interface EnclaveOptions {
   readonly vault: EnclaveVault;
@@ -257,17 +257,20 @@ export class AgentEnclave {
 
     const transfer = inspection.transfer;
     const nowSeconds = Math.floor(nowMs / 1000);
+    const purpose = transfer?.purpose ?? 'transfer';
     let tier: Tier | undefined;
     let dailyAmount = 0n;
-    if (transfer !== undefined) {
+    // Returning the float to the vault moves nothing out of the wallet: signed under any policy, frozen too.
+    if (transfer !== undefined && purpose !== 'float-sweep') {
       const route = transfer.route === 'vault-transaction' ? 'owner-approval' : 'by-amount';
       const decision = decideTransfer(
         active.policy,
-        { asset: transfer.asset, amount: transfer.amount, recipient: transfer.recipient },
+        { asset: transfer.asset, amount: transfer.amount, recipient: transfer.recipient, purpose },
         nowMs,
         {
           spentInWindow: wallet.spentInWindow(transfer.asset, nowSeconds),
           transfersInLastHour: wallet.transfersInRateWindow(nowSeconds),
+          floatHeld: wallet.spentInWindow(floatWindowKey(transfer.asset), nowSeconds),
         },
         route,
       );
@@ -290,12 +293,25 @@ export class AgentEnclave {
       if (decision.consumesDaily) dailyAmount = transfer.amount;
     }
     // Accounted for before the signature exists, so a crash right after cannot forget it.
+    const floatFill = purpose === 'float-fill' ? transfer!.amount : 0n;
     this.#store.append([
       dailyAmount > 0n
         ? { t: 'sign', w: walletId, at: nowSeconds, asset: transfer!.asset, amount: dailyAmount.toString() }
         : { t: 'sign', w: walletId, at: nowSeconds },
+      ...(floatFill > 0n
+        ? [
+            {
+              t: 'spend' as const,
+              w: walletId,
+              at: nowSeconds,
+              asset: floatWindowKey(transfer!.asset),
+              amount: floatFill.toString(),
+            },
+          ]
+        : []),
     ]);
     wallet.recordSignature(nowSeconds, transfer?.asset, dailyAmount);
+    if (floatFill > 0n) wallet.addSpend(nowSeconds, floatWindowKey(transfer!.asset), floatFill);
     wallet.rememberSigned(messageHash, nowMs);
     this.#maybeCompact();
     return signed(tier, false);

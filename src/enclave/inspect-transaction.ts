@@ -7,14 +7,24 @@
  *     this wallet's vault, in exactly one system transfer or SPL transferChecked.
  * and the agent is a signer but never the fee payer. Amount, asset and destination come from the
  * instruction data and accounts parsed here, never from the host.
+ *
+ * x402 shapes (DESIGN.md §11), told apart by the message alone, each with its compute budget capped
+ * (one unit limit ≤ MAX_X402_UNIT_LIMIT, one unit price ≤ MAX_X402_MICROLAMPORTS, nothing else):
+ *   - x402 from the vault: the spendingLimitUse above plus one SPL Memo (no accounts, ≤ 256 bytes),
+ *     as the exact scheme's client always adds one; the memo marks it, so the x402 limits apply;
+ *   - a float fill: a spendingLimitUse whose destination is one of the wallet's agent keys;
+ *   - a float payment: one top-level Token/Token-2022 TransferChecked from the signing agent's own
+ *     associated token account (the float), the agent as authority, plus at most one memo;
+ *   - a float sweep: the same TransferChecked to the vault's associated token account, no memo.
  */
 import bs58 from 'bs58';
-import { SOL_ASSET } from '../core/policy.ts';
+import { SOL_ASSET, type SpendPurpose } from '../core/policy.ts';
 import { ByteReader, bytesEqual, MalformedBytes } from '../solana/inspect/bytes.ts';
 import { decodeComputeBudget } from '../solana/inspect/compute-budget.ts';
 import { type CompiledInstruction, type DecodedMessage, decodeMessage } from '../solana/inspect/message.ts';
 import {
   COMPUTE_BUDGET_PROGRAM,
+  MEMO_PROGRAM,
   SQUADS_PROGRAM,
   SYSTEM_PROGRAM,
   TOKEN_2022_PROGRAM,
@@ -28,12 +38,24 @@ import {
   type SquadsInstruction,
   VAULT_TRANSACTION_CREATE_ACCOUNTS,
 } from '../solana/inspect/squads-instructions.ts';
+import {
+  decodeTransferChecked,
+  MAX_MEMO_BYTES,
+  TRANSFER_CHECKED_ACCOUNTS,
+  type TransferChecked,
+} from '../solana/inspect/token-instructions.ts';
 import { decodeVaultMessage, type VaultMessage } from '../solana/inspect/vault-message.ts';
 import { type ShapeRefusal, shapeRefusal } from './refusal.ts';
 
 /** A Solana transaction is at most 1232 bytes, so no message we should sign is longer. */
 export const MAX_MESSAGE_BYTES = 1232;
 const SOL_DECIMALS = 9;
+/**
+ * Compute-budget caps of x402 shapes. The limit is the maintainers' smart-wallet facilitator default
+ * (a spendingLimitUse needs ~20-60k); the price is what their static path accepts at most.
+ */
+export const MAX_X402_UNIT_LIMIT = 400_000;
+export const MAX_X402_MICROLAMPORTS = 5_000_000n;
 
 /** What the enclave knows about one wallet, all derived by itself (see wallet-state.ts). */
 export interface SigningScope {
@@ -50,12 +72,26 @@ export interface SigningScope {
     mint: Uint8Array,
     tokenProgram: Uint8Array,
   ): string | undefined;
+  /** The x402 payee or allowlisted wallet owning this associated token account, if any. */
+  payeeOfTokenAccount(
+    tokenAccount: Uint8Array,
+    mint: Uint8Array,
+    tokenProgram: Uint8Array,
+  ): string | undefined;
+  /** `owner`'s associated token account for `mint` under `tokenProgram` (memoised). */
+  associatedTokenAccount(owner: Uint8Array, mint: Uint8Array, tokenProgram: Uint8Array): Uint8Array;
 }
+
+/** What a signature is for: a SpendPurpose, or returning the float to the vault (always allowed). */
+export type SignedPurpose = SpendPurpose | 'float-sweep';
 
 export type SquadsAction = SquadsInstruction['kind'];
 
 export interface InspectedTransfer {
-  readonly route: 'spending-limit' | 'vault-transaction';
+  /** `agent-token`: a TransferChecked of the Agent Key's own tokens (the float). */
+  readonly route: 'spending-limit' | 'vault-transaction' | 'agent-token';
+  /** Always set by the inspection; `transfer` when absent (a transfer echoed over the protocol). */
+  readonly purpose?: SignedPurpose;
   /** "SOL" or the base58 mint. */
   readonly asset: string;
   readonly amount: bigint;
@@ -123,6 +159,7 @@ const inspectVaultMessage = (bytes: Uint8Array, scope: SigningScope): InspectedT
         const destination = account(1);
         transfers.push({
           route: 'vault-transaction',
+          purpose: 'transfer',
           asset: SOL_ASSET,
           amount: new ByteReader(data, 4).u64(),
           destination,
@@ -143,6 +180,7 @@ const inspectVaultMessage = (bytes: Uint8Array, scope: SigningScope): InspectedT
         const destination = account(2);
         transfers.push({
           route: 'vault-transaction',
+          purpose: 'transfer',
           asset: bs58.encode(mint),
           amount: new ByteReader(data, 1).u64(),
           destination,
@@ -215,12 +253,46 @@ const inspectSpendingLimitUse = (
     }
   }
   const destination = account(slots.destination);
+  const toAgent = scope.agentKeys.some((key) => bytesEqual(key, destination));
   return {
     route: 'spending-limit',
+    purpose: toAgent ? 'float-fill' : 'transfer',
     asset,
     amount: decoded.amount,
     destination,
     recipient: scope.addressText(destination),
+  };
+};
+
+/** A TransferChecked of the agent's float: a payment to a payee, or the sweep back to the vault. */
+const inspectAgentTokenTransfer = (
+  instruction: CompiledInstruction,
+  decoded: TransferChecked,
+  program: Uint8Array,
+  account: (slot: number) => Uint8Array,
+  agent: Uint8Array,
+  scope: SigningScope,
+): InspectedTransfer | ShapeRefusal => {
+  const slots = TRANSFER_CHECKED_ACCOUNTS;
+  // More accounts would be multisig co-signers of a token account that is not the agent's.
+  if (instruction.accountIndexes.length !== slots.count)
+    return shapeRefusal('WRONG_ACCOUNTS', 'transferChecked account count');
+  if (!bytesEqual(account(slots.authority), agent))
+    return shapeRefusal('WRONG_MEMBER', 'transferChecked authority is not the signing agent');
+  const mint = account(slots.mint);
+  const float = scope.associatedTokenAccount(agent, mint, program);
+  if (!bytesEqual(account(slots.source), float))
+    return shapeRefusal('FOREIGN_SOURCE', 'transferChecked not from the agent float');
+  const destination = account(slots.destination);
+  if (bytesEqual(destination, float)) return shapeRefusal('WRONG_ACCOUNTS', 'transferChecked to itself');
+  const sweep = bytesEqual(destination, scope.associatedTokenAccount(scope.vault, mint, program));
+  return {
+    route: 'agent-token',
+    purpose: sweep ? 'float-sweep' : 'float-payment',
+    asset: bs58.encode(mint),
+    amount: decoded.amount,
+    destination,
+    recipient: sweep ? scope.addressText(scope.vault) : scope.payeeOfTokenAccount(destination, mint, program),
   };
 };
 
@@ -283,12 +355,36 @@ export const inspectTransaction = (bytes: Uint8Array, scope: SigningScope): Insp
 
   const actions: SquadsAction[] = [];
   let transfer: InspectedTransfer | undefined;
+  let memos = 0;
+  let budgetWithinX402Caps = true;
   for (const instruction of message.instructions) {
     const program = message.accountKeys[instruction.programIdIndex]!;
     if (isProgram(program, COMPUTE_BUDGET_PROGRAM)) {
-      if (decodeComputeBudget(instruction) === undefined) {
+      const budget = decodeComputeBudget(instruction);
+      if (budget === undefined) {
         return shapeRefusal('UNSUPPORTED_INSTRUCTION', 'compute-budget instruction');
       }
+      if (!withinX402Caps(budget)) budgetWithinX402Caps = false;
+      continue;
+    }
+    if (isProgram(program, MEMO_PROGRAM)) {
+      // A memo with accounts would make them co-signers; a long one is not an x402 memo.
+      if (instruction.accountIndexes.length !== 0 || instruction.data.length > MAX_MEMO_BYTES)
+        return shapeRefusal('MALFORMED_INSTRUCTION', 'memo with accounts or over 256 bytes');
+      if (++memos > 1) return shapeRefusal('DUPLICATE_INSTRUCTION', 'more than one memo');
+      continue;
+    }
+    if (isProgram(program, TOKEN_PROGRAM) || isProgram(program, TOKEN_2022_PROGRAM)) {
+      const decoded = decodeTransferChecked(instruction);
+      if (decoded === undefined)
+        return shapeRefusal('UNSUPPORTED_INSTRUCTION', 'a token instruction other than transferChecked');
+      if (transfer !== undefined) return shapeRefusal('MULTIPLE_TRANSFERS', 'one transfer per message');
+      if (actions.length > 0)
+        return shapeRefusal('MIXED_ACTIONS', 'a float transfer together with Squads instructions');
+      const account = (slot: number) => message.accountKeys[instruction.accountIndexes[slot]!]!;
+      const result = inspectAgentTokenTransfer(instruction, decoded, program, account, agent, scope);
+      if ('ok' in result) return result;
+      transfer = result;
       continue;
     }
     if (!isProgram(program, SQUADS_PROGRAM))
@@ -303,6 +399,8 @@ export const inspectTransaction = (bytes: Uint8Array, scope: SigningScope): Insp
     if (decoded === undefined)
       return shapeRefusal('UNSUPPORTED_INSTRUCTION', 'a Squads instruction an agent may not sign');
     const account = (slot: number) => message.accountKeys[instruction.accountIndexes[slot]!]!;
+    if (transfer?.route === 'agent-token')
+      return shapeRefusal('MIXED_ACTIONS', 'a float transfer together with Squads instructions');
     if (decoded.kind === 'spendingLimitUse') {
       if (actions.includes('spendingLimitUse'))
         return shapeRefusal('MULTIPLE_TRANSFERS', 'one spendingLimitUse per message');
@@ -321,9 +419,29 @@ export const inspectTransaction = (bytes: Uint8Array, scope: SigningScope): Insp
     }
     actions.push(decoded.kind);
   }
-  if (actions.length === 0) return shapeRefusal('NO_ACTION', 'nothing but compute-budget instructions');
+  if (actions.length === 0 && transfer === undefined)
+    return shapeRefusal('NO_ACTION', 'nothing but compute-budget instructions');
   if (actions.includes('spendingLimitUse') && actions.length > 1) {
     return shapeRefusal('MIXED_ACTIONS', 'spendingLimitUse together with proposal instructions');
   }
+  if (memos > 0) {
+    // A memo rides only with a payment to a payee: from the vault (then it is x402) or the float.
+    if (transfer === undefined || transfer.route === 'vault-transaction')
+      return shapeRefusal('MIXED_ACTIONS', 'a memo together with proposal instructions');
+    if (transfer.purpose === 'float-fill' || transfer.purpose === 'float-sweep')
+      return shapeRefusal('UNSUPPORTED_INSTRUCTION', `a memo on a ${transfer.purpose}`);
+    if ((transfer.purpose ?? 'transfer') === 'transfer') transfer = { ...transfer, purpose: 'x402' };
+  }
+  if (transfer !== undefined && (transfer.purpose ?? 'transfer') !== 'transfer' && !budgetWithinX402Caps) {
+    return shapeRefusal(
+      'COMPUTE_BUDGET_TOO_HIGH',
+      `x402 and float messages: unit limit ≤ ${MAX_X402_UNIT_LIMIT}, price ≤ ${MAX_X402_MICROLAMPORTS} µlamports/CU`,
+    );
+  }
   return { ok: true, signerIndex, actions, transfer };
 };
+
+/** Only a unit limit and a unit price, each within the caps, may ride with an x402 or float message. */
+const withinX402Caps = (budget: NonNullable<ReturnType<typeof decodeComputeBudget>>): boolean =>
+  (budget.kind === 'setComputeUnitLimit' && budget.units <= MAX_X402_UNIT_LIMIT) ||
+  (budget.kind === 'setComputeUnitPrice' && budget.microLamports <= MAX_X402_MICROLAMPORTS);

@@ -48,6 +48,12 @@ const MAX_REMEMBERED_MESSAGES = 100_000;
 const EXPIRY_BASE_SECONDS = 1_704_067_200;
 const secondsSinceBase = (nowMs: number) => nowMs / 1000 - EXPIRY_BASE_SECONDS;
 export const MAX_DELAY_ENTRIES = 100_000;
+/**
+ * The window counting fills of an asset's float, kept beside the assets' daily windows (journaled as
+ * `spend` records, which only ever add): the enclave cannot see the float's balance, so it caps what
+ * goes in per daily window instead.
+ */
+export const floatWindowKey = (asset: string): string => `float:${asset}`;
 const MAX_ADDRESS_TEXTS = 1_024;
 const NO_LIMITS: ReadonlyMap<string, string> = new Map();
 
@@ -75,6 +81,8 @@ export class WalletState implements SigningScope {
   #signed: Map<string, number> | undefined;
   #spendingLimits: ReadonlyMap<string, string> = NO_LIMITS;
   #tokenAccountOwners: Map<string, Map<string, string>> | undefined;
+  #payeeAccounts: Map<string, Map<string, string>> | undefined;
+  #associatedAccounts: Map<string, Uint8Array> | undefined;
   #addressTexts: Map<string, string> | undefined;
   /** base58 of agent keys rotated out of this wallet; they are never taken back. */
   #retired: Set<string> | undefined;
@@ -125,6 +133,7 @@ export class WalletState implements SigningScope {
       limits.set(bytesKey(spendingLimitAddress(this.multisig, asset)), asset);
     this.#spendingLimits = limits;
     this.#tokenAccountOwners = undefined;
+    this.#payeeAccounts = undefined;
   }
 
   addressText(address: Uint8Array): string {
@@ -159,6 +168,47 @@ export class WalletState implements SigningScope {
         owners.set(bytesKey(associatedTokenAddress(bs58.decode(wallet), mint, tokenProgram)), wallet);
       }
       this.#tokenAccountOwners.set(cacheKey, owners);
+    }
+    return owners.get(bytesKey(tokenAccount));
+  }
+
+  associatedTokenAccount(owner: Uint8Array, mint: Uint8Array, tokenProgram: Uint8Array): Uint8Array {
+    const cacheKey = bytesKey(owner) + bytesKey(mint) + bytesKey(tokenProgram);
+    this.#associatedAccounts ??= new Map();
+    let account = this.#associatedAccounts.get(cacheKey);
+    if (account === undefined) {
+      if (this.#associatedAccounts.size >= MAX_ADDRESS_TEXTS) this.#associatedAccounts.clear();
+      account = associatedTokenAddress(owner, mint, tokenProgram);
+      this.#associatedAccounts.set(cacheKey, account);
+    }
+    return account;
+  }
+
+  /**
+   * The wallet a payment's token account belongs to, among those the policy names for `mint`: its x402
+   * payees and the recipients allowlist. Unknown (undefined) for anyone else, which only a policy
+   * naming no one (recipients "any", no payees) lets through.
+   */
+  payeeOfTokenAccount(
+    tokenAccount: Uint8Array,
+    mint: Uint8Array,
+    tokenProgram: Uint8Array,
+  ): string | undefined {
+    const policy = this.active?.policy;
+    if (policy === undefined) return undefined;
+    const cacheKey = bytesKey(mint) + bytesKey(tokenProgram);
+    this.#payeeAccounts ??= new Map();
+    let owners = this.#payeeAccounts.get(cacheKey);
+    if (owners === undefined) {
+      owners = new Map();
+      const named = [
+        ...(policy.assets.get(bs58.encode(mint))?.x402?.payees ?? []),
+        ...(policy.recipients.mode === 'allowlist' ? policy.recipients.addresses : []),
+      ];
+      for (const wallet of named) {
+        owners.set(bytesKey(associatedTokenAddress(bs58.decode(wallet), mint, tokenProgram)), wallet);
+      }
+      this.#payeeAccounts.set(cacheKey, owners);
     }
     return owners.get(bytesKey(tokenAccount));
   }

@@ -16,6 +16,7 @@ import { sessionsApi } from './resources/sessions.ts';
 import { transfersApi } from './resources/transfers.ts';
 import { walletsApi } from './resources/wallets.ts';
 import { webhooksApi } from './resources/webhooks.ts';
+import { x402Api } from './resources/x402.ts';
 import type { Attestation, Balance, Health, Usage } from './types.ts';
 
 export class WaiaasClient {
@@ -29,6 +30,7 @@ export class WaiaasClient {
   readonly audit;
   readonly webhooks;
   readonly events;
+  readonly x402;
 
   constructor(options: ClientOptions) {
     this.http = new HttpTransport(options);
@@ -41,6 +43,7 @@ export class WaiaasClient {
     this.audit = auditApi(this.http);
     this.webhooks = webhooksApi(this.http);
     this.events = eventsApi(this.http);
+    this.x402 = x402Api(this.http);
   }
 
   /** Status of the database, chain, Squads program, enclave and fee payer; needs no token. */

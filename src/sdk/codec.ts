@@ -10,6 +10,8 @@ export interface WirePolicy {
       perTransaction: string;
       daily: string;
       tiers: { instantMax: string; notifyMax: string; delayMax: string; delaySeconds: number };
+      x402?: { perPayment: string; payees?: string[] };
+      float?: { max: string };
     }
   >;
   recipients: Policy['recipients'];
@@ -52,6 +54,8 @@ const AMOUNT_FIELDS = new Set([
   'delayMax',
   'exposure',
   'pending',
+  'perPayment',
+  'max',
 ]);
 
 /** A copy of an answer with every base-unit field (see AMOUNT_FIELDS) as bigint. */

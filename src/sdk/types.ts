@@ -29,6 +29,10 @@ export interface AssetLimits {
   /** The agent's autonomous budget per day (instant + notify + delay); also the on-chain spending limit. */
   daily: bigint;
   tiers: { instantMax: bigint; notifyMax: bigint; delayMax: bigint; delaySeconds: number };
+  /** x402 payments of this token: each at most `perPayment`, only to `payees` when listed. */
+  x402?: { perPayment: bigint; payees?: string[] };
+  /** The agent float of this token (for facilitators that take only plain transfers): at most `max`. */
+  float?: { max: bigint };
 }
 
 export type RecipientRule = { mode: 'allowlist'; addresses: string[] } | { mode: 'any' };
@@ -94,6 +98,8 @@ export interface Transfer {
   walletId: string;
   status: TransferStatus;
   tier: Tier;
+  /** Absent for a transfer: an x402 payment, a fill of the agent float, or its sweep to the vault. */
+  kind?: 'x402' | 'float_fill' | 'float_sweep';
   /** "SOL" or the mint. */
   asset: AssetId;
   amount: bigint;
@@ -406,3 +412,47 @@ export interface EventPage {
 export type OwnerEvent =
   | { type: 'ready'; cursor: string }
   | { type: 'entry'; entry: AuditEntry; cursor: string };
+export interface X402PayRequest {
+  /** The http(s) URL of the paid resource. */
+  url: string;
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  headers?: Record<string, string>;
+  body?: string;
+  /** The most this call may pay, in base units of the asset the resource asks for. */
+  maxAmount: bigint;
+}
+
+export interface X402Payment {
+  transferId: string;
+  /** vault: a spendingLimitUse under the on-chain limit; float: from the agent float. */
+  path: 'vault' | 'float';
+  /** The mint. */
+  asset: AssetId;
+  amount: bigint;
+  payTo: string;
+  /** CAIP-2, e.g. solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp. */
+  network: string;
+  /** The settled transaction. */
+  transaction: string;
+  payer?: string;
+  /** The float fill this payment needed first. */
+  fill?: { transferId: string; amount: bigint };
+  /** A vault payment the facilitator would not take, before the float paid. */
+  declined?: { transferId: string; reason: string };
+}
+
+export interface X402PayResult {
+  /** false: the resource did not ask for payment; its answer is here all the same. */
+  paid: boolean;
+  /** The resource's HTTP status. */
+  status: number;
+  contentType?: string;
+  body: string;
+  bodyEncoding: 'utf8' | 'base64';
+  payment?: X402Payment;
+}
+
+export interface FloatSweepResult {
+  walletId: string;
+  swept: { mint: string; amount: bigint; transferId: string; status: string; signature?: string }[];
+}

@@ -133,7 +133,17 @@ export interface TransfersTable {
   claimed_until: bigint | null;
   created_at: Int8;
   updated_at: Int8;
+  /** Defaults to 'transfer' (rows written before migration 12, and writers that predate kinds). */
+  kind: ColumnType<TransferKind, TransferKind | undefined, TransferKind>;
+  /** x402 payments: JSON of what it paid for and how it settled (src/daemon/x402). */
+  x402_detail: ColumnType<string | null, string | null | undefined, string | null>;
 }
+
+/**
+ * What a transfer row is for (DESIGN.md §11): an ordinary transfer, an x402 payment (from the vault
+ * or the float), a fill of the agent float, or the sweep of the float back to the vault.
+ */
+export type TransferKind = 'transfer' | 'x402' | 'float_fill' | 'float_sweep';
 
 export type OwnerActKind = 'freeze' | 'resume' | 'rotate_agent_key' | 'withdraw' | 'policy';
 

@@ -5,7 +5,7 @@
  */
 import { type Kysely, type Selectable, sql, type Updateable } from 'kysely';
 import type { StoreEngine } from './engine.ts';
-import type { Database, TransferStatus, TransfersTable, WalletStatus } from './schema.ts';
+import type { Database, TransferKind, TransferStatus, TransfersTable, WalletStatus } from './schema.ts';
 
 export type TransferTier = TransfersTable['tier'];
 
@@ -39,6 +39,9 @@ export interface TransferRecord {
   claimedUntil: bigint | null;
   createdAt: bigint;
   updatedAt: bigint;
+  kind: TransferKind;
+  /** x402 payments: JSON of what was paid for and how it settled. */
+  x402Detail: string | null;
 }
 
 export const transferFromRow = (row: Selectable<TransfersTable>): TransferRecord => ({
@@ -68,6 +71,8 @@ export const transferFromRow = (row: Selectable<TransfersTable>): TransferRecord
   claimedUntil: row.claimed_until,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
+  kind: row.kind,
+  x402Detail: row.x402_detail,
 });
 
 /** What a new row states; the rest (signature, counted/created/updated times…) follows from `nowMs`. */
@@ -89,7 +94,8 @@ export type NewTransfer = Pick<
   | 'agentPublicKey'
   | 'claimedBy'
   | 'claimedUntil'
-> & { nowMs: bigint };
+> &
+  Partial<Pick<TransferRecord, 'kind' | 'x402Detail'>> & { nowMs: bigint };
 
 export const insertTransfer = async (db: Kysely<Database>, params: NewTransfer): Promise<TransferRecord> => {
   const row: Selectable<TransfersTable> = {
@@ -119,6 +125,8 @@ export const insertTransfer = async (db: Kysely<Database>, params: NewTransfer):
     claimed_until: params.claimedUntil,
     created_at: params.nowMs,
     updated_at: params.nowMs,
+    kind: params.kind ?? 'transfer',
+    x402_detail: params.x402Detail ?? null,
   };
   await db.insertInto('transfers').values(row).execute();
   return transferFromRow(row);
@@ -295,6 +303,13 @@ export const claimDueDelayed = async (
 export const IN_FLIGHT_STATUSES: readonly TransferStatus[] = ['received', 'signing', 'submitted'];
 
 /**
+ * Kinds the workers may resume: a spendingLimitUse the daemon builds and sends itself. An x402
+ * payment's transaction is the facilitator's to send, and a sweep is not a spendingLimitUse; they
+ * are settled by the request that made them (src/daemon/x402).
+ */
+export const RESUMABLE_KINDS: readonly TransferKind[] = ['transfer', 'float_fill'];
+
+/**
  * Claims abandoned in-flight transfers: those whose lease lapsed, and (at start-up) those this
  * replica held before it stopped. Same exactly-once rule as claimDueDelayed.
  */
@@ -308,6 +323,7 @@ export const claimAbandoned = async (
       .selectFrom('transfers')
       .select('id')
       .where('status', 'in', IN_FLIGHT_STATUSES)
+      .where('kind', 'in', RESUMABLE_KINDS)
       .where((eb) => {
         const lapsed = eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', params.nowMs)]);
         return params.previousClaimer === undefined

@@ -236,6 +236,48 @@ describeWithSquads('the bad-input battery', () => {
       as: 'owner',
       expect: VALIDATION,
     });
+    const x402 = 'POST /v1/wallets/{id}/x402/pay';
+    const payCase = (name: string, body: unknown, expected: readonly [number, string]) =>
+      list.push({ name: `x402: ${name}`, operation: x402, body, as: 'agent', expect: expected });
+    payCase('an unknown field', { url: 'https://example.com/', maxAmount: '1', extra: 1 }, VALIDATION);
+    payCase('a missing maxAmount', { url: 'https://example.com/' }, VALIDATION);
+    for (const [name, amount] of badAmounts)
+      payCase(
+        name,
+        { url: 'https://example.com/', maxAmount: amount },
+        typeof amount === 'string' ? INVALID_AMOUNT : VALIDATION,
+      );
+    payCase('a javascript: URL', { url: 'javascript:alert(1)', maxAmount: '1' }, VALIDATION);
+    payCase('a file: URL', { url: 'file:///etc/passwd', maxAmount: '1' }, VALIDATION);
+    payCase('credentials in the URL', { url: 'https://user:pw@example.com/', maxAmount: '1' }, VALIDATION);
+    payCase(
+      'a Host header',
+      { url: 'https://example.com/', maxAmount: '1', headers: { Host: 'x' } },
+      VALIDATION,
+    );
+    payCase(
+      'a payment header',
+      { url: 'https://example.com/', maxAmount: '1', headers: { 'X-PAYMENT': 'x' } },
+      VALIDATION,
+    );
+    payCase(
+      'a header with a line break',
+      { url: 'https://example.com/', maxAmount: '1', headers: { a: 'b\r\nc: d' } },
+      VALIDATION,
+    );
+    payCase(
+      'an unknown method',
+      { url: 'https://example.com/', maxAmount: '1', method: 'TRACE' },
+      VALIDATION,
+    );
+    payCase('a loopback URL the operator did not allow', { url: 'http://127.0.0.1:9/', maxAmount: '1' }, [
+      403,
+      'X402_URL_NOT_ALLOWED',
+    ]);
+    payCase('a link-local (metadata) URL', { url: 'http://169.254.169.254/latest', maxAmount: '1' }, [
+      403,
+      'X402_URL_NOT_ALLOWED',
+    ]);
     list.push({
       name: 'webhook: not a URL',
       operation: 'POST /v1/webhooks',

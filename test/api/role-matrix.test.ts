@@ -88,6 +88,8 @@ const MATRIX: Record<string, readonly Expected[]> = {
   'DELETE /v1/webhooks/{id}':                                [U,   R,      E,      F,       F,         F,    N,         204],
   'GET /v1/webhooks/{id}/deliveries':                        [U,   R,      E,      F,       F,         F,    N,         200],
   'POST /v1/webhooks/{id}/deliveries/{deliveryId}/redeliver':[U,   R,      E,      F,       F,         F,    N,         202],
+  'POST /v1/wallets/{id}/x402/pay':                          [U,   R,      E,      F,       N,         200,  N,         200],
+  'POST /v1/wallets/{id}/float/sweep':                       [U,   R,      E,      F,       F,         F,    N,         200],
 };
 
 type Setup = Awaited<ReturnType<typeof createOwnerWalletSession>>;
@@ -115,10 +117,11 @@ describeWithSquads('the role matrix', () => {
   };
 
   beforeAll(async () => {
-    daemon = await startTestDaemon();
+    receiver = await startReceiver();
+    // x402 may fetch the receiver (it asks no payment): the allowed callers get its answer.
+    daemon = await startTestDaemon({ env: { WAIAAS_X402_ALLOWED_ORIGINS: new URL(receiver.url).origin } });
     const { app, runtime } = daemon;
     const { store } = runtime;
-    receiver = await startReceiver();
     [a, b] = await Promise.all([createOwnerWalletSession(app, store), createOwnerWalletSession(app, store)]);
     await runtime.chain.connection.requestAirdrop(new PublicKey(a.wallet.vault), 3_000_000_000);
     await waitFor(
@@ -220,6 +223,8 @@ describeWithSquads('the role matrix', () => {
       'DELETE /v1/webhooks/{id}': { id: dropped.id },
       'GET /v1/webhooks/{id}/deliveries': { id: kept.id },
       'POST /v1/webhooks/{id}/deliveries/{deliveryId}/redeliver': { id: kept.id, deliveryId },
+      'POST /v1/wallets/{id}/x402/pay': wallet,
+      'POST /v1/wallets/{id}/float/sweep': wallet,
     });
     Object.assign(bodies, {
       'POST /v1/owners': { name: 'Matrix owner', signer: { kind: 'local', passphrase: 'matrix passphrase' } },
@@ -231,6 +236,7 @@ describeWithSquads('the role matrix', () => {
       'POST /v1/wallets/{id}/transfers': { to: recipient, amount: '1000000' },
       'POST /v1/wallets/{id}/transfers/dry-run': { to: recipient, amount: '1000000' },
       'POST /v1/webhooks': { url: receiver.url },
+      'POST /v1/wallets/{id}/x402/pay': { url: receiver.url, maxAmount: '1000' },
     });
   });
   afterAll(async () => {

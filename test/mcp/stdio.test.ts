@@ -86,6 +86,7 @@ describeWithSquads('waiaas mcp over stdio', () => {
       'get_transfer',
       'list_transfers',
       'get_deposit_address',
+      'pay_for_url',
     ]);
     const send = tools.find((tool) => tool.name === 'send')!;
     expect(send.description).toContain('instant up to 0.1 SOL');

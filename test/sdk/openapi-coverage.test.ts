@@ -77,6 +77,9 @@ const invocations: Record<string, Invocation> = {
   'events.stream': async (c) => {
     for await (const _event of c.events.stream({ after: '1' })) break;
   },
+  'x402.pay': (c) =>
+    c.x402.pay(ID, { url: 'http://x', method: 'POST', headers: { a: 'b' }, body: '{}', maxAmount: 1n }),
+  'x402.sweepFloat': (c) => c.x402.sweepFloat(ID),
 };
 
 /** Served but not in the OpenAPI document by design (DESIGN.md §5: GET /metrics, /openapi.json). */

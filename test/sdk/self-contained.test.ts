@@ -97,6 +97,7 @@ describe('the SDK depends on nothing but itself and the standard fetch', () => {
       'audit',
       'webhooks',
       'events',
+      'x402',
     ]);
   });
 });

@@ -29,6 +29,8 @@ export interface TestDaemonOptions {
   localnet?: Localnet;
   dataDir?: string;
   storeOptions?: Partial<StoreOptions>;
+  /** More WAIAAS_* settings (e.g. WAIAAS_X402_ALLOWED_ORIGINS). */
+  env?: Record<string, string>;
 }
 
 export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<TestDaemon> {
@@ -47,6 +49,7 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
     WAIAAS_RPC_URL: localnet.rpcUrl,
     WAIAAS_RATE_LIMIT_PER_TOKEN: '0',
     WAIAAS_RATE_LIMIT_PER_IP: '0',
+    ...options.env,
   });
   const logger = createLogger(process.env.WAIAAS_TEST_LOG_LEVEL ?? 'silent');
   const { openStore } = await import('../../src/store/index.ts');

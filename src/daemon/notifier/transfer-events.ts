@@ -33,6 +33,7 @@ const publicTransfer = (transfer: TransferRecord) => ({
   walletId: transfer.walletId,
   status: transfer.status,
   tier: transfer.tier,
+  ...(transfer.kind !== 'transfer' ? { kind: transfer.kind } : {}),
   asset: transfer.asset,
   amount: transfer.amount.toString(),
   to: transfer.destination,

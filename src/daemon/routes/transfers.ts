@@ -28,6 +28,12 @@ export const transferSchema = z
     walletId: z.string(),
     status: statusSchema,
     tier: z.enum(['instant', 'notify', 'delay', 'approval']),
+    kind: z
+      .enum(['x402', 'float_fill', 'float_sweep'])
+      .optional()
+      .describe(
+        'absent for a transfer: an x402 payment, a fill of the agent float, or its sweep to the vault',
+      ),
     // Plain strings on the way out: these values were checked on the way in, and re-checking every
     // answer (a base58 decode per address) costs the transfer path for nothing.
     asset: z.string().describe('"SOL" or the base58 mint'),

@@ -8,6 +8,8 @@ export interface TransferView {
   walletId: string;
   status: TransferRecord['status'];
   tier: TransferRecord['tier'];
+  /** Absent for an ordinary transfer. */
+  kind?: Exclude<TransferRecord['kind'], 'transfer'>;
   asset: string;
   amount: string;
   to: string;
@@ -31,6 +33,7 @@ export function transferView(record: TransferRecord): TransferView {
     walletId: record.walletId,
     status: record.status,
     tier: record.tier,
+    ...(record.kind !== 'transfer' && { kind: record.kind }),
     asset: record.asset,
     amount: record.amount.toString(),
     to: record.destination,

@@ -1,6 +1,7 @@
 import bs58 from 'bs58';
 import type { Account, LiteSvm } from 'litesvm/dist/internal.js';
 import { invalidParams, RpcError, RpcErrorCode } from './errors.ts';
+import { ADDRESS_LOOKUP_TABLE_PROGRAM_ID, parseLookupTableData } from './lookup-table-accounts.ts';
 import { oneOf, unsignedInteger } from './params.ts';
 import { isMintData, isTokenProgram, mintDecimals, parseTokenData } from './token-accounts.ts';
 
@@ -60,6 +61,10 @@ export function encodeAccount(account: Account, view: AccountView, svm: LiteSvm)
   };
   if (view.encoding === 'jsonParsed' && isTokenProgram(owner)) {
     const parsed = parseTokenData(owner, full, decimalsOfMint(svm));
+    if (parsed) return { data: parsed, ...base };
+  }
+  if (view.encoding === 'jsonParsed' && owner === ADDRESS_LOOKUP_TABLE_PROGRAM_ID) {
+    const parsed = parseLookupTableData(full);
     if (parsed) return { data: parsed, ...base };
   }
   const data = view.dataSlice

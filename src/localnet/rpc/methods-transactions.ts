@@ -1,4 +1,5 @@
 import bs58 from 'bs58';
+import { messageAccountKeys } from '../chain/message-accounts.ts';
 import { describeTransactionError, type TransactionErrorJson } from '../chain/transaction-error.ts';
 import type { ExecutionDetails } from '../chain/transaction-history.ts';
 import { detailsOf, type TransactionRecord } from '../chain/transaction-history.ts';
@@ -7,6 +8,7 @@ import { type RpcContext, type RpcHandler, withContext } from './context.ts';
 import { accountView, encodeAccount } from './encode-account.ts';
 import { invalidParams, RpcError, RpcErrorCode } from './errors.ts';
 import { address, array, config, oneOf, optionalBoolean, signature, unsignedInteger } from './params.ts';
+import { parsedInnerInstructions, parsedMessage } from './parsed-instructions.ts';
 
 function decodeTransactionParam(value: unknown, encoding: 'base58' | 'base64'): Uint8Array {
   if (typeof value !== 'string')
@@ -69,13 +71,21 @@ function renderTransaction(
     );
   }
   const details = detailsOf(record);
+  const parsed = encoding === 'jsonParsed' ? decodeWireTransaction(record.transaction) : undefined;
+  const parsedKeys = parsed && [
+    ...parsed.message.accountKeys.map((key) => bs58.encode(key)),
+    ...record.loadedAddresses.writable,
+    ...record.loadedAddresses.readonly,
+  ];
   const meta = {
     err: record.err,
     status: record.err === null ? { Ok: null } : { Err: record.err },
     fee: record.fee,
     preBalances: record.preBalances,
     postBalances: record.postBalances,
-    innerInstructions: details.innerInstructions,
+    innerInstructions: parsedKeys
+      ? parsedInnerInstructions(details.innerInstructions, parsedKeys)
+      : details.innerInstructions,
     logMessages: details.logs,
     preTokenBalances: [],
     postTokenBalances: [],
@@ -87,7 +97,12 @@ function renderTransaction(
   let transaction: unknown;
   if (encoding === 'base64') transaction = [Buffer.from(record.transaction).toString('base64'), 'base64'];
   else if (encoding === 'base58') transaction = [bs58.encode(record.transaction), 'base58'];
-  else {
+  else if (parsed && parsedKeys) {
+    transaction = {
+      signatures: parsed.signatures.map((sig) => bs58.encode(sig)),
+      message: parsedMessage(parsed.message, parsedKeys, record.loadedAddresses),
+    };
+  } else {
     const { signatures, message } = decodeWireTransaction(record.transaction);
     transaction = {
       signatures: signatures.map((sig) => bs58.encode(sig)),
@@ -124,6 +139,13 @@ function renderTransaction(
     transaction,
     ...(maxSupportedTransactionVersion === undefined ? {} : { version: record.version }),
   };
+}
+
+/** The account keys instructions of `bytes` index into: static keys, then lookup-table addresses. */
+function simulatedKeys(ctx: RpcContext, bytes: Uint8Array): string[] {
+  const { message } = decodeWireTransaction(bytes);
+  const { keys } = messageAccountKeys(message, (key) => ctx.chain.svm.getAccount(key)?.data() ?? null);
+  return keys.map((key) => bs58.encode(key));
 }
 
 function requireConfirmedCommitment(options: Record<string, unknown>): void {
@@ -193,6 +215,11 @@ export const transactionMethods: Record<string, RpcHandler> = {
       );
     }
     const { execution } = outcome;
+    // Like a cluster, always in parsed form (whatever the encoding of the transaction sent).
+    const innerInstructions =
+      options['innerInstructions'] === true
+        ? parsedInnerInstructions(execution.innerInstructions, simulatedKeys(ctx, bytes))
+        : null;
     return withContext(ctx.chain.tick().slot, {
       err: outcome.err,
       logs: execution.logs,
@@ -202,7 +229,7 @@ export const transactionMethods: Record<string, RpcHandler> = {
           : null,
       unitsConsumed: execution.computeUnitsConsumed,
       returnData: returnDataJson(execution),
-      innerInstructions: options['innerInstructions'] === true ? execution.innerInstructions : null,
+      innerInstructions,
       replacementBlockhash: outcome.replacementBlockhash,
       loadedAccountsDataSize: 0,
     });

@@ -1,6 +1,7 @@
 /** The tools the MCP server offers, in the order clients list them. */
 
 import { dryRunSend } from './dry-run-send.ts';
+import { payForUrl } from './pay-for-url.ts';
 import { getBalance, getBudget, getDepositAddress, getPolicy } from './read-wallet.ts';
 import { send } from './send.ts';
 import type { Tool } from './tool.ts';
@@ -15,6 +16,7 @@ export const tools: readonly Tool[] = [
   getTransfer,
   listTransfers,
   getDepositAddress,
+  payForUrl,
 ];
 
 export type { Tool, ToolResult } from './tool.ts';

@@ -9,3 +9,5 @@ export const COMPUTE_BUDGET_PROGRAM = program('ComputeBudget11111111111111111111
 export const TOKEN_PROGRAM = program('TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA');
 export const TOKEN_2022_PROGRAM = program('TokenzQdBNbLqP5VEhdkAS6EHFLC1PHnBqCXEpPxuEb');
 export const ASSOCIATED_TOKEN_PROGRAM = program('ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL');
+/** SPL Memo v2: the x402 exact scheme adds one memo (the seller's, or a random nonce) to every payment. */
+export const MEMO_PROGRAM = program('MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr');
