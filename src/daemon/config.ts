@@ -84,6 +84,22 @@ const keySchemas = {
   monitor_outside_hours_seconds: monitorSeconds.default(3600),
   monitor_enclave_restarts: monitorCount.default(3),
   monitor_enclave_restarts_seconds: monitorSeconds.default(600),
+  webhook_allow_hosts: z
+    .union([z.string(), z.array(z.string())], { error: 'expected host names, IPs or CIDRs, comma-separated' })
+    .transform((value) =>
+      (Array.isArray(value) ? value : value.split(','))
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== ''),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .max(253, 'expected a host name, IP address or CIDR range')
+          .regex(/^[A-Za-z0-9._:/[\]-]+$/, 'expected a host name, IP address or CIDR range'),
+      ),
+    )
+    .default([]),
 } as const;
 
 type ConfigKey = keyof typeof keySchemas;
@@ -108,6 +124,8 @@ export interface Config {
   readonly rateLimitPerIp: number;
   /** Rules that freeze a misbehaving wallet on the server (src/daemon/monitor); a count of 0 turns one off. */
   readonly monitor: MonitorConfig;
+  /** Hosts (names, IPs, CIDRs) webhooks may reach although they are private or local. */
+  readonly webhookAllowHosts: readonly string[];
   readonly configFile: string;
   readonly sqlitePath: string;
 }
@@ -238,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         seconds: values.monitor_enclave_restarts_seconds as number,
       },
     },
+    webhookAllowHosts: values.webhook_allow_hosts as string[],
   };
 }
 
@@ -279,4 +298,6 @@ export const defaultConfigToml = `# WAIaaS configuration. Every key can be overr
 # monitor_enclave_restarts = 3            # enclave restarts (freezes every wallet); 0 = off
 # monitor_enclave_restarts_seconds = 600
 # monitor_poll_ms = 500
+# Webhooks may only reach public addresses; allow private or local receivers here (names, IPs, CIDRs):
+# webhook_allow_hosts = ["hooks.internal.example", "10.0.5.0/24"]
 `;
