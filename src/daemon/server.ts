@@ -11,6 +11,7 @@ import { commonProblems } from './plugins/common-problems.ts';
 import { attestationRoutes } from './routes/attestation.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { dryRunRoutes } from './routes/dry-run.ts';
+import { operatorTokenRoutes } from './routes/operator-tokens.ts';
 import { ownerActRoutes } from './routes/owner-acts.ts';
 import { ownerRoutes } from './routes/owners.ts';
 import { sessionRoutes } from './routes/sessions.ts';
@@ -63,6 +64,7 @@ export async function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance>
       auditRoutes(runtime),
       webhookRoutes(runtime),
       ownerRoutes(runtime),
+      operatorTokenRoutes(runtime),
       walletRoutes(runtime),
       sessionRoutes(runtime),
       ownerActRoutes(runtime),

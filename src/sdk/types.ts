@@ -384,3 +384,16 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
+
+export interface OperatorTokenInfo {
+  id: string;
+  label: string;
+  createdAt: string;
+  /** null while the token is valid. */
+  revokedAt: string | null;
+}
+
+export interface CreatedOperatorToken extends OperatorTokenInfo {
+  /** Shown once: store it now. */
+  token: string;
+}

@@ -72,6 +72,9 @@ const invocations: Record<string, Invocation> = {
   'webhooks.deliveries': (c) =>
     c.webhooks.deliveries(ID, { limit: 1, cursor: 'c', status: 'failed' }).firstPage(),
   'webhooks.redeliver': (c) => c.webhooks.redeliver(ID, ID2),
+  'operatorTokens.create': (c) => c.operatorTokens.create({ label: 'l' }),
+  'operatorTokens.list': (c) => c.operatorTokens.list(),
+  'operatorTokens.revoke': (c) => c.operatorTokens.revoke(ID),
 };
 
 /** Served but not in the OpenAPI document by design (DESIGN.md §5: GET /metrics, /openapi.json). */
