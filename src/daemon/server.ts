@@ -6,7 +6,6 @@ import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { monitorOf, transferWatchPlugin } from './monitor/index.ts';
-import { createTransferEventRecorder } from './notifier/transfer-events.ts';
 import { commonProblems } from './plugins/common-problems.ts';
 import { attestationRoutes } from './routes/attestation.ts';
 import { auditRoutes } from './routes/audit.ts';
@@ -21,7 +20,6 @@ import { walletRoutes } from './routes/wallets.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { type Runtime, startRuntime } from './runtime/runtime.ts';
 import { readRuntimeHealth } from './runtime/runtime-health.ts';
-import { transfersOf } from './transfers/index.ts';
 
 export interface Daemon {
   readonly app: FastifyInstance;
@@ -40,8 +38,6 @@ export interface StartDaemonOptions {
 /** The Fastify app over a running runtime: health, the API's routes, OpenAPI, metrics. */
 export async function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance> {
   const { store, config, logger } = runtime;
-  const recorder = createTransferEventRecorder(store, logger);
-  const unsubscribe = transfersOf(runtime).events.on((event) => recorder.record(event));
   const app = await buildApp({
     logger,
     store,
@@ -73,10 +69,6 @@ export async function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance>
       dryRunRoutes(runtime),
       transferWatchPlugin({ store, onAccepted: (walletId) => monitorOf(runtime).touch(walletId) }),
     ],
-  });
-  app.addHook('onClose', async () => {
-    unsubscribe();
-    await recorder.flush();
   });
   return app;
 }

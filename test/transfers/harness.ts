@@ -56,7 +56,13 @@ export async function startLocalnetFor(dataDir: string): Promise<Localnet> {
 export async function startTransferDaemon(options: TransferDaemonOptions = {}): Promise<TransferDaemon> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'waiaas-transfers-'));
   const localnet = options.localnet ?? (await startLocalnetFor(dataDir));
-  const config = loadConfig({ WAIAAS_DATA_DIR: dataDir, WAIAAS_PORT: '0', WAIAAS_RPC_URL: localnet.rpcUrl });
+  const config = loadConfig({
+    WAIAAS_DATA_DIR: dataDir,
+    WAIAAS_PORT: '0',
+    WAIAAS_RPC_URL: localnet.rpcUrl,
+    // Webhook receivers of these tests listen on loopback.
+    WAIAAS_WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
+  });
   const logger = createLogger(process.env.WAIAAS_TEST_LOG_LEVEL ?? 'silent');
   const store = options.store ?? (await openStore({ sqlitePath: config.sqlitePath }));
   const runtime = await startRuntime({

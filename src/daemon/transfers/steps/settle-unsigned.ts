@@ -12,6 +12,7 @@ import { deleteUnsignedTransfer, type TransferRecord, transitionTransfer } from 
 import { nowBig, type PipelineContext } from '../context.ts';
 import { storedError } from '../stored-error.ts';
 import { enclaveDelayUntil } from './enclave-sign.ts';
+import { transitionRecorded } from './record-event.ts';
 
 /** What to do on a passing trouble: give the request back to the caller, or try again later. */
 export type OnRetryable = 'withdraw' | 'retry-later';
@@ -72,13 +73,6 @@ export async function settleUnsigned(
 
   const status = refusedByEnclave ? 'rejected' : 'failed';
   const stored = storedError(failure);
-  const moved = await transitionTransfer(db, record.id, guard, {
-    status,
-    counts_daily: 0n,
-    ...stored,
-    updated_at: nowMs,
-  });
-  if (!moved) return record;
   const done: TransferRecord = {
     ...record,
     status,
@@ -87,6 +81,15 @@ export async function settleUnsigned(
     errorDetail: stored.error_detail,
     updatedAt: nowMs,
   };
-  ctx.events.emit(status === 'rejected' ? 'transfer.rejected' : 'transfer.failed', done);
+  const type = status === 'rejected' ? 'transfer.rejected' : 'transfer.failed';
+  const moved = await transitionRecorded(
+    ctx,
+    record.id,
+    guard,
+    { status, counts_daily: 0n, ...stored, updated_at: nowMs },
+    { type, transfer: done },
+  );
+  if (!moved) return record;
+  ctx.events.emit(type, done);
   return done;
 }
