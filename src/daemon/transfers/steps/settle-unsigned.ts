@@ -28,8 +28,14 @@ export async function settleUnsigned(
   const db = ctx.store.db;
   const guard = { from: [record.status], claimedBy: ctx.replicaId };
   const nowMs = nowBig(ctx);
-  const delayUntil = enclaveDelayUntil(error);
-  if (delayUntil !== undefined && record.tier === 'delay') {
+  const enclaveUntil = enclaveDelayUntil(error);
+  if (enclaveUntil !== undefined && record.tier === 'delay') {
+    // The enclave answers by its own clock. What it still waits is put on the server's clock, which
+    // is what the delayed worker compares with: a server clock ahead of the enclave's would otherwise
+    // find the transfer due again at every tick, claim it, be refused, and put it back, over and
+    // over (and an owner's cancel landing while it was claimed would fail). The wall clock here is
+    // the best reading of the enclave's (the same machine in process mode).
+    const delayUntil = ctx.now() + Math.max(0, enclaveUntil - Date.now());
     const executeAfter = BigInt(delayUntil);
     await transitionTransfer(db, record.id, guard, {
       status: 'delayed',
