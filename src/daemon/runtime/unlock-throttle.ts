@@ -82,7 +82,7 @@ export class UnlockThrottle {
 
   /** Counts an attempt about to be checked, or refuses it while the owner must wait. */
   async begin(ownerId: string): Promise<void> {
-    const { store } = this;
+    const store = this.#store;
     const now = this.#now();
     const refusedUntil = await store.writeTransaction(async (trx) => {
       const state = await lockUnlockThrottle(trx, store.engine, ownerId);
@@ -112,7 +112,7 @@ export class UnlockThrottle {
 
   /** The factor was wrong: the attempt stays counted, and the audit log says so. */
   async failed(ownerId: string, code: string): Promise<void> {
-    const { store } = this;
+    const store = this.#store;
     const now = this.#now();
     const state = await store.writeTransaction(async (trx) => {
       const current = await lockUnlockThrottle(trx, store.engine, ownerId);
@@ -138,7 +138,7 @@ export class UnlockThrottle {
 
   /** The attempt ended before the factor was judged (key unreachable): it does not count. */
   async release(ownerId: string): Promise<void> {
-    const { store } = this;
+    const store = this.#store;
     await store.writeTransaction(async (trx) => {
       const state = await lockUnlockThrottle(trx, store.engine, ownerId);
       if (state === undefined) return;
@@ -150,9 +150,5 @@ export class UnlockThrottle {
       };
       await saveUnlockThrottle(trx, ownerId, next);
     });
-  }
-
-  private get store(): Store {
-    return this.#store;
   }
 }
