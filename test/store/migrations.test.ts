@@ -35,6 +35,7 @@ forEachEngine((engine, { makeDatabase }) => {
       'meta',
       'operator_tokens',
       'owner_acts',
+      'owner_unlock_throttle',
       'owners',
       'schema_migrations',
       'sessions',
