@@ -1,9 +1,9 @@
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { generateToken, hashToken } from '../core/tokens.ts';
 import { type Config, defaultConfigToml } from '../daemon/config.ts';
 import type { Logger } from '../daemon/logger.ts';
 import {
-  findActiveOperatorTokenByHash,
+  adoptOperatorToken,
   hasActiveOperatorToken,
   insertOperatorToken,
   openStore,
@@ -18,13 +18,26 @@ export interface Initialised {
 }
 
 /**
+ * The data directory holds keystores, the daemon secret and the database: owner-only, forced back to
+ * 0700 at every start, with a warning when someone had opened it up.
+ */
+export function secureDataDir(dataDir: string, logger?: Pick<Logger, 'warn'>): void {
+  const mode = statSync(dataDir).mode & 0o777;
+  if (mode === 0o700) return;
+  chmodSync(dataDir, 0o700);
+  const message = `the data directory was mode ${mode.toString(8)}; set back to 700 (owner only)`;
+  if (logger) logger.warn({ dataDir, mode: mode.toString(8) }, message);
+  else process.stderr.write(`waiaas: warning: ${message} (${dataDir})\n`);
+}
+
+/**
  * First-run set-up, safe to repeat: the data directory (owner-only, it will hold keystores), a
  * commented config.toml, the database at the current schema, and one operator token.
  */
 export async function initialise(config: Config, logger?: Logger): Promise<Initialised> {
   const createdDataDir = !existsSync(config.dataDir);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  if (createdDataDir) chmodSync(config.dataDir, 0o700);
+  secureDataDir(config.dataDir, logger);
   if (!existsSync(config.configFile)) writeFileSync(config.configFile, defaultConfigToml, { mode: 0o600 });
 
   const store = await openStore({
@@ -35,10 +48,17 @@ export async function initialise(config: Config, logger?: Logger): Promise<Initi
   try {
     const newMasterToken = await store.writeTransaction(async (trx) => {
       if (config.masterToken) {
-        const tokenHash = hashToken(config.masterToken);
-        if (!(await findActiveOperatorTokenByHash(trx, tokenHash))) {
-          await insertOperatorToken(trx, { tokenHash, label: 'WAIAAS_MASTER_TOKEN' });
-        }
+        // A changed WAIAAS_MASTER_TOKEN replaces the one it was before; it does not add a second.
+        const adopted = await adoptOperatorToken(trx, hashToken(config.masterToken), 'WAIAAS_MASTER_TOKEN');
+        if (adopted.refused)
+          (logger ?? console).warn(
+            'WAIAAS_MASTER_TOKEN holds a token that was revoked: it is not accepted; set a new one',
+          );
+        if (adopted.revoked.length > 0)
+          logger?.warn(
+            { revoked: adopted.revoked.length },
+            'WAIAAS_MASTER_TOKEN changed: the previous one is revoked',
+          );
         return undefined;
       }
       if (await hasActiveOperatorToken(trx)) return undefined;

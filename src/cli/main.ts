@@ -62,6 +62,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'audit verify: walk the audit hash chain; exit 0 only when it is intact',
     load: async () => (await import('./commands/audit.ts')).run,
   },
+  operator: {
+    summary: 'operator token create|list|revoke: rotate and revoke operator tokens (operator)',
+    load: async () => (await import('./commands/operator.ts')).run,
+  },
   mcp: {
     summary: 'the MCP server for an agent on stdio (WAIAAS_URL, WAIAAS_SESSION_TOKEN, WAIAAS_WALLET_ID)',
     load: async () => (await import('./commands/mcp.ts')).run,

@@ -319,6 +319,20 @@ export const errorCatalogue = {
     false,
     'See the reason in the details; nothing more is paid by retrying with a new request.',
   ),
+
+  // hardening (issue 11)
+  WEBHOOK_URL_FORBIDDEN: entry(
+    422,
+    'Webhook URL points to a forbidden address',
+    false,
+    'Use a public http(s) receiver, or ask the operator to allow the host (webhook_allow_hosts).',
+  ),
+  OWNER_UNLOCK_THROTTLED: entry(
+    429,
+    'Too many wrong second factors for this owner',
+    false,
+    'Wait for the time given in Retry-After, then send the right passphrase or MFA code.',
+  ),
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

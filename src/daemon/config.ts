@@ -109,6 +109,22 @@ const keySchemas = {
   monitor_enclave_restarts: monitorCount.default(3),
   monitor_enclave_restarts_seconds: monitorSeconds.default(600),
   x402_allowed_origins: originList.default([]),
+  webhook_allow_hosts: z
+    .union([z.string(), z.array(z.string())], { error: 'expected host names, IPs or CIDRs, comma-separated' })
+    .transform((value) =>
+      (Array.isArray(value) ? value : value.split(','))
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== ''),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .max(253, 'expected a host name, IP address or CIDR range')
+          .regex(/^[A-Za-z0-9._:/[\]-]+$/, 'expected a host name, IP address or CIDR range'),
+      ),
+    )
+    .default([]),
 } as const;
 
 type ConfigKey = keyof typeof keySchemas;
@@ -135,6 +151,8 @@ export interface Config {
   readonly monitor: MonitorConfig;
   /** Origins x402 payments may fetch although they are not public addresses (tests, a local service). */
   readonly x402AllowedOrigins: readonly string[];
+  /** Hosts (names, IPs, CIDRs) webhooks may reach although they are private or local. */
+  readonly webhookAllowHosts: readonly string[];
   readonly configFile: string;
   readonly sqlitePath: string;
 }
@@ -266,6 +284,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     x402AllowedOrigins: values.x402_allowed_origins as string[],
+    webhookAllowHosts: values.webhook_allow_hosts as string[],
   };
 }
 
@@ -308,4 +327,6 @@ export const defaultConfigToml = `# WAIaaS configuration. Every key can be overr
 # monitor_enclave_restarts_seconds = 600
 # monitor_poll_ms = 500
 # x402_allowed_origins = "http://127.0.0.1:4021"   # x402 may fetch these although they are not public
+# Webhooks may only reach public addresses; allow private or local receivers here (names, IPs, CIDRs):
+# webhook_allow_hosts = ["hooks.internal.example", "10.0.5.0/24"]
 `;

@@ -6,13 +6,13 @@ import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { monitorOf, transferWatchPlugin } from './monitor/index.ts';
-import { createTransferEventRecorder } from './notifier/transfer-events.ts';
 import { commonProblems } from './plugins/common-problems.ts';
 import { consolePlugin } from './plugins/console.ts';
 import { attestationRoutes } from './routes/attestation.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { dryRunRoutes } from './routes/dry-run.ts';
 import { eventRoutes } from './routes/events.ts';
+import { operatorTokenRoutes } from './routes/operator-tokens.ts';
 import { ownerActRoutes } from './routes/owner-acts.ts';
 import { ownerRoutes } from './routes/owners.ts';
 import { sessionRoutes } from './routes/sessions.ts';
@@ -23,7 +23,6 @@ import { webhookRoutes } from './routes/webhooks.ts';
 import { x402Routes } from './routes/x402.ts';
 import { type Runtime, startRuntime } from './runtime/runtime.ts';
 import { readRuntimeHealth } from './runtime/runtime-health.ts';
-import { transfersOf } from './transfers/index.ts';
 
 export interface Daemon {
   readonly app: FastifyInstance;
@@ -42,8 +41,6 @@ export interface StartDaemonOptions {
 /** The Fastify app over a running runtime: health, the API's routes, OpenAPI, metrics. */
 export async function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance> {
   const { store, config, logger } = runtime;
-  const recorder = createTransferEventRecorder(store, logger);
-  const unsubscribe = transfersOf(runtime).events.on((event) => recorder.record(event));
   const app = await buildApp({
     logger,
     store,
@@ -66,6 +63,7 @@ export async function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance>
       auditRoutes(runtime),
       webhookRoutes(runtime),
       ownerRoutes(runtime),
+      operatorTokenRoutes(runtime),
       walletRoutes(runtime),
       sessionRoutes(runtime),
       ownerActRoutes(runtime),
@@ -77,10 +75,6 @@ export async function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance>
       eventRoutes({ store, logger }),
       consolePlugin(),
     ],
-  });
-  app.addHook('onClose', async () => {
-    unsubscribe();
-    await recorder.flush();
   });
   return app;
 }

@@ -10,6 +10,7 @@ import { type CallOptions, type ClientOptions, HttpTransport, path } from './htt
 import { approvalsApi } from './resources/approvals.ts';
 import { auditApi } from './resources/audit.ts';
 import { eventsApi } from './resources/events.ts';
+import { operatorTokensApi } from './resources/operator-tokens.ts';
 import { ownersApi } from './resources/owners.ts';
 import { policyApi } from './resources/policy.ts';
 import { sessionsApi } from './resources/sessions.ts';
@@ -31,6 +32,7 @@ export class WaiaasClient {
   readonly webhooks;
   readonly events;
   readonly x402;
+  readonly operatorTokens;
 
   constructor(options: ClientOptions) {
     this.http = new HttpTransport(options);
@@ -44,6 +46,7 @@ export class WaiaasClient {
     this.webhooks = webhooksApi(this.http);
     this.events = eventsApi(this.http);
     this.x402 = x402Api(this.http);
+    this.operatorTokens = operatorTokensApi(this.http);
   }
 
   /** Status of the database, chain, Squads program, enclave and fee payer; needs no token. */

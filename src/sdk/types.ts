@@ -456,3 +456,16 @@ export interface FloatSweepResult {
   walletId: string;
   swept: { mint: string; amount: bigint; transferId: string; status: string; signature?: string }[];
 }
+
+export interface OperatorTokenInfo {
+  id: string;
+  label: string;
+  createdAt: string;
+  /** null while the token is valid. */
+  revokedAt: string | null;
+}
+
+export interface CreatedOperatorToken extends OperatorTokenInfo {
+  /** Shown once: store it now. */
+  token: string;
+}

@@ -103,3 +103,54 @@ export const hasActiveOperatorToken = async (db: Kysely<Database>): Promise<bool
     .where('revoked_at', 'is', null)
     .limit(1)
     .executeTakeFirst()) !== undefined;
+
+/** Every operator token, oldest first, revoked ones included (never their hashes' preimages). */
+export const listOperatorTokens = async (db: Kysely<Database>): Promise<OperatorToken[]> =>
+  (await db.selectFrom('operator_tokens').selectAll().orderBy('created_at').orderBy('id').execute()).map(
+    fromRow,
+  );
+
+export const findOperatorToken = async (
+  db: Kysely<Database>,
+  id: string,
+): Promise<OperatorToken | undefined> => {
+  const row = await db.selectFrom('operator_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined ? undefined : fromRow(row);
+};
+
+export const countActiveOperatorTokens = async (db: Kysely<Database>): Promise<number> => {
+  const row = await db
+    .selectFrom('operator_tokens')
+    .select((eb) => eb.fn.countAll<string | number | bigint>().as('count'))
+    .where('revoked_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+};
+
+/**
+ * The token given in WAIAAS_MASTER_TOKEN (its hash) becomes the one token under `label`: the others
+ * still valid under that label are revoked, so a changed variable replaces the old token instead of
+ * adding to it. Tokens issued otherwise (`waiaas init`, POST /v1/operator-tokens) are left alone.
+ * Returns what it did; call it inside a write transaction.
+ */
+export const adoptOperatorToken = async (
+  db: Kysely<Database>,
+  tokenHash: string,
+  label: string,
+  at: bigint = nowMs(),
+): Promise<{ inserted: boolean; revoked: string[]; refused: boolean }> => {
+  const existing = await findOperatorTokenByHash(db, tokenHash);
+  // A token revoked once stays revoked, even set again (it may be the leaked one a rotation replaced);
+  // the token in force is then kept, not revoked for a value that will not be accepted.
+  if (existing?.revokedAt != null) return { inserted: false, revoked: [], refused: true };
+  const stale = await db
+    .updateTable('operator_tokens')
+    .set({ revoked_at: at })
+    .where('label', '=', label)
+    .where('revoked_at', 'is', null)
+    .where('token_hash', '!=', tokenHash)
+    .returning('id')
+    .execute();
+  if (existing === undefined) await insertOperatorToken(db, { tokenHash, label, createdAt: at });
+  return { inserted: existing === undefined, revoked: stale.map((row) => row.id), refused: false };
+};

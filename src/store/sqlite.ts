@@ -1,4 +1,5 @@
 /** The embedded engine: one better-sqlite3 connection in WAL mode. */
+import { chmodSync, closeSync, existsSync, openSync, statSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { WaiaasError } from '../core/errors.ts';
@@ -46,9 +47,30 @@ const cachePreparedStatements = (connection: BetterSqlite3.Database): void => {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The database, and its -wal and -shm files, readable by the owner only: the file is created 0600
+ * before SQLite opens it (SQLite gives the -wal and -shm files the database file's permissions), and
+ * an existing file or journal opened up by someone is set back to 0600.
+ */
+const restrictFiles = (path: string, logger: StoreLogger | undefined): void => {
+  if (path === ':memory:' || path === '') return;
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (!existsSync(file)) continue;
+    const mode = statSync(file).mode & 0o777;
+    if (mode === 0o600) continue;
+    chmodSync(file, 0o600);
+    logger?.warn(
+      { path: file, mode: mode.toString(8) },
+      'database file was readable by others; set back to 600',
+    );
+  }
+};
+
 const openConnection = (options: SqliteOptions): BetterSqlite3.Database => {
   let connection: BetterSqlite3.Database | undefined;
   try {
+    restrictFiles(options.path, options.logger);
     connection = new BetterSqlite3(options.path, { timeout: options.busyTimeoutMs });
     const journalMode = connection.pragma('journal_mode = WAL', { simple: true });
     if (journalMode !== 'wal') {

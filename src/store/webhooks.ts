@@ -81,6 +81,16 @@ export const listWebhooksOfOwner = async (db: Kysely<Database>, ownerId: string)
       .execute()
   ).map(fromRow);
 
+export const countWebhooksOfOwner = async (db: Kysely<Database>, ownerId: string): Promise<number> => {
+  const row = await db
+    .selectFrom('webhooks')
+    .select((eb) => eb.fn.countAll<string | number | bigint>().as('count'))
+    .where('owner_id', '=', ownerId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+};
+
 /** The live webhooks of the owner of `walletId`. */
 export const webhooksForWallet = async (db: Kysely<Database>, walletId: string): Promise<Webhook[]> =>
   (

@@ -285,6 +285,37 @@ describeWithSquads('the bad-input battery', () => {
       as: 'owner',
       expect: VALIDATION,
     });
+    for (const [name, url] of [
+      ['the cloud metadata address', 'http://169.254.169.254/latest/meta-data/'],
+      // (loopback itself is allowed on the test daemon, for its receivers)
+      ['a private address in decimal', 'http://167772161:8080/hook'],
+      ['the metadata address as IPv4-mapped IPv6', 'http://[::ffff:a9fe:a9fe]/hook'],
+      ['a private address', 'https://10.0.0.7/hook'],
+      ['localhost', 'http://localhost./hook'],
+    ]) {
+      list.push({
+        name: `webhook: ${name}`,
+        operation: 'POST /v1/webhooks',
+        body: { url },
+        as: 'owner',
+        expect: [422, 'WEBHOOK_URL_FORBIDDEN'],
+      });
+    }
+    for (const [name, body] of [
+      ['no label', {}],
+      ['an empty label', { label: '' }],
+      ['a label of 65 characters', { label: 'x'.repeat(65) }],
+      ['a control character in the label', { label: 'a\u0000b' }],
+      ['an unknown field', { label: 'ok', scope: 'all' }],
+    ] as const) {
+      list.push({
+        name: `operator token: ${name}`,
+        operation: 'POST /v1/operator-tokens',
+        body,
+        as: 'operator',
+        expect: VALIDATION,
+      });
+    }
     list.push({
       name: 'webhook: an unknown event type',
       operation: 'POST /v1/webhooks',

@@ -35,16 +35,18 @@ export async function stateOf(store: Store) {
 }
 
 /**
- * Waits until background writers (the transfer events recorder, workers) have caught up: the row
- * counts read the same twice, 150 ms apart.
+ * Waits until background writers (workers, the delivery worker) have caught up: the row counts read
+ * the same twice, 100 ms apart. Fails at its deadline rather than letting a test compare a moving
+ * database.
  */
-export async function quiescent(store: Store, timeoutMs = 5_000): Promise<void> {
+export async function quiescent(store: Store, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = JSON.stringify(await rowCounts(store));
   for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await new Promise((resolve) => setTimeout(resolve, 100));
     const now = JSON.stringify(await rowCounts(store));
-    if (now === last || Date.now() > deadline) return;
+    if (now === last) return;
+    if (Date.now() > deadline) throw new Error(`the database was still changing after ${timeoutMs} ms`);
     last = now;
   }
 }

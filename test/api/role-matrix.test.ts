@@ -60,6 +60,9 @@ const MATRIX: Record<string, readonly Expected[]> = {
   'GET /v1/audit/verify':                                    [U,   R,      E,      200,     F,         F,    200,       200],
   'GET /v1/events':                                          [U,   R,      E,      F,       F,         F,    200,       200],
   'POST /v1/owners':                                         [U,   R,      E,      201,     F,         F,    F,         F  ],
+  'POST /v1/operator-tokens':                                [U,   R,      E,      201,     F,         F,    F,         F  ],
+  'GET /v1/operator-tokens':                                 [U,   R,      E,      200,     F,         F,    F,         F  ],
+  'DELETE /v1/operator-tokens/{id}':                         [U,   R,      E,      204,     F,         F,    F,         F  ],
   'POST /v1/wallets':                                        [U,   R,      E,      F,       F,         F,    L,         L  ],
   'GET /v1/wallets':                                         [U,   R,      E,      F,       F,         F,    200,       200],
   'GET /v1/wallets/{id}':                                    [U,   R,      E,      F,       F,         F,    N,         200],
@@ -198,6 +201,7 @@ describeWithSquads('the role matrix', () => {
       'pending_approval',
     ]);
 
+    const spareOperatorToken = await post('/v1/operator-tokens', a.operator, { label: 'to revoke' });
     const wallet = { id: a.wallet.id };
     Object.assign(ids, {
       'GET /v1/wallets/{id}': wallet,
@@ -221,6 +225,7 @@ describeWithSquads('the role matrix', () => {
       'POST /v1/transfers/{id}/reject': { id: toReject.id },
       'POST /v1/transfers/{id}/cancel': { id: delayed.id },
       'DELETE /v1/webhooks/{id}': { id: dropped.id },
+      'DELETE /v1/operator-tokens/{id}': { id: spareOperatorToken.id },
       'GET /v1/webhooks/{id}/deliveries': { id: kept.id },
       'POST /v1/webhooks/{id}/deliveries/{deliveryId}/redeliver': { id: kept.id, deliveryId },
       'POST /v1/wallets/{id}/x402/pay': wallet,
@@ -237,6 +242,7 @@ describeWithSquads('the role matrix', () => {
       'POST /v1/wallets/{id}/transfers/dry-run': { to: recipient, amount: '1000000' },
       'POST /v1/webhooks': { url: receiver.url },
       'POST /v1/wallets/{id}/x402/pay': { url: receiver.url, maxAmount: '1000' },
+      'POST /v1/operator-tokens': { label: 'matrix' },
     });
   });
   afterAll(async () => {

@@ -36,7 +36,7 @@ describeWithSquads('daemon runtime: health and attestation', () => {
   });
 
   it('serves an attestation document that verifies against the dev root with the caller nonce', async () => {
-    const { wallet } = await createOwnerWalletSession(daemon.app, daemon.runtime.store);
+    const { wallet, owner } = await createOwnerWalletSession(daemon.app, daemon.runtime.store);
     const nonce = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
     const response = await daemon.app.inject({ method: 'GET', url: `/v1/attestation?nonce=${nonce}` });
     expect(response.statusCode).toBe(200);
@@ -48,7 +48,14 @@ describeWithSquads('daemon runtime: health and attestation', () => {
     const bytes = Buffer.from(document, 'base64');
     const verified = verifyAttestation(bytes, { root, expectedNonce: Buffer.from(nonce, 'hex') });
     expect(verified.moduleId).toMatch(/^waiaas-dev/);
-    expect(statement).toContain(wallet.agentPublicKey);
+    // Anonymous: the statement covers no wallet; the wallet's owner may ask for its own.
+    expect(JSON.parse(statement).wallets).toEqual([]);
+    const owned = await daemon.app.inject({
+      method: 'GET',
+      url: `/v1/attestation?nonce=${nonce}&walletId=${wallet.id}`,
+      headers: { authorization: `Bearer ${owner.token}` },
+    });
+    expect(owned.json().statement).toContain(wallet.agentPublicKey);
 
     // The same document is refused for another nonce and against the AWS Nitro root.
     expect(() => verifyAttestation(bytes, { root, expectedNonce: Buffer.alloc(16, 1) })).toThrow();

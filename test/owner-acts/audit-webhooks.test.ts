@@ -57,6 +57,15 @@ describeWithSquads('owner acts in the audit log and the webhooks', () => {
 
   const owner = () => ({ role: 'owner', id: main.owner.id });
 
+  /** The wallet's events of `type` in the outbox: every event there is, delivered or not. */
+  const outboxEvents = (type: string) =>
+    daemon.runtime.store.db
+      .selectFrom('webhook_outbox')
+      .select('event_id')
+      .where('wallet_id', '=', main.wallet.id)
+      .where('type', '=', type)
+      .execute();
+
   it('freeze: an entry with the server step (and the wallet.frozen event) and one with the enclave and chain steps', async () => {
     const frozen = await call(daemon, {
       url: `/v1/wallets/${main.wallet.id}/freeze`,
@@ -96,7 +105,8 @@ describeWithSquads('owner acts in the audit log and the webhooks', () => {
       false,
       undefined,
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    // The events are written with the acts (the answers came after the commit): one, not two.
+    expect(await outboxEvents('wallet.frozen')).toHaveLength(1);
     expect(receiver.processed.filter((event) => event.type === 'wallet.frozen')).toHaveLength(1);
   });
 
@@ -171,7 +181,7 @@ describeWithSquads('owner acts in the audit log and the webhooks', () => {
     expect(await entries('owner.withdraw')).toEqual([
       { actor: owner(), subject: expect.stringMatching(/^act_/), details: { outcome: 'done', ...facts } },
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(await outboxEvents('wallet.withdrawn')).toHaveLength(1);
     expect(receiver.processed.filter((event) => event.type === 'wallet.withdrawn')).toHaveLength(1);
   });
 

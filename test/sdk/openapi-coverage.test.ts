@@ -80,6 +80,9 @@ const invocations: Record<string, Invocation> = {
   'x402.pay': (c) =>
     c.x402.pay(ID, { url: 'http://x', method: 'POST', headers: { a: 'b' }, body: '{}', maxAmount: 1n }),
   'x402.sweepFloat': (c) => c.x402.sweepFloat(ID),
+  'operatorTokens.create': (c) => c.operatorTokens.create({ label: 'l' }),
+  'operatorTokens.list': (c) => c.operatorTokens.list(),
+  'operatorTokens.revoke': (c) => c.operatorTokens.revoke(ID),
 };
 
 /** Served but not in the OpenAPI document by design (DESIGN.md §5: GET /metrics, /openapi.json). */

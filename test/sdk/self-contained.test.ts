@@ -98,6 +98,7 @@ describe('the SDK depends on nothing but itself and the standard fetch', () => {
       'webhooks',
       'events',
       'x402',
+      'operatorTokens',
     ]);
   });
 });

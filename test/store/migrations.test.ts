@@ -35,6 +35,7 @@ forEachEngine((engine, { makeDatabase }) => {
       'meta',
       'operator_tokens',
       'owner_acts',
+      'owner_unlock_throttle',
       'owners',
       'schema_migrations',
       'sessions',
@@ -164,11 +165,25 @@ forEachEngine((engine, { makeDatabase }) => {
       const held = new Promise<void>((resolve) => {
         release = resolve;
       });
+      let opened!: () => void;
+      const holding = new Promise<void>((resolve) => {
+        opened = resolve;
+      });
       const blocking = busyStore.migrate({
-        migrations: [{ version: 1, name: 'held_open', up: () => held }],
+        migrations: [
+          {
+            version: 1,
+            name: 'held_open',
+            up: () => {
+              opened();
+              return held;
+            },
+          },
+        ],
       });
       try {
-        await sleep(50);
+        // The other schema's migration transaction is open and held.
+        await holding;
         const timedOut = sleep(5000).then(() => 'waited for the other schema' as const);
         expect(await Promise.race([otherStore.migrate().then(() => 'done' as const), timedOut])).toBe('done');
       } finally {

@@ -49,6 +49,8 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
     WAIAAS_RPC_URL: localnet.rpcUrl,
     WAIAAS_RATE_LIMIT_PER_TOKEN: '0',
     WAIAAS_RATE_LIMIT_PER_IP: '0',
+    // The tests' webhook receivers listen on loopback, which webhooks may reach only when allowed.
+    WAIAAS_WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
     ...options.env,
   });
   const logger = createLogger(process.env.WAIAAS_TEST_LOG_LEVEL ?? 'silent');

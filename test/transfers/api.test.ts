@@ -56,19 +56,29 @@ describeWithSquads('transfer API', () => {
     const to = newRecipient();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    let firstHeld!: () => void;
+    const held = new Promise<void>((resolve) => (firstHeld = resolve));
+    let secondWaits!: () => void;
+    const waiting = new Promise<void>((resolve) => (secondWaits = resolve));
     daemon.transfers.setFaults(async (step, transfer) => {
-      if (step === 'persisted' && transfer.destination === to) await gate;
+      if (transfer.destination !== to) return;
+      if (step === 'persisted') {
+        firstHeld();
+        await gate;
+      }
+      if (step === 'retry-waiting') secondWaits();
     });
     try {
       const body = { to, amount: String(SOL / 20n), idempotencyKey: 'slow-order' };
       const first = postTransfer(daemon.app, session.token, wallet.id, body);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await held;
       let secondDone = false;
       const second = postTransfer(daemon.app, session.token, wallet.id, body).then((response) => {
         secondDone = true;
         return response;
       });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The retry found the first in flight and is waiting for it: it cannot have answered.
+      await waiting;
       expect(secondDone).toBe(false);
       expect(await balanceOf(daemon, to)).toBe(0n);
       release();

@@ -76,7 +76,7 @@ describeWithSquads('transfers and a freeze', () => {
     const refused = await postTransfer(daemon.app, session.token, wallet.id, { to, amount: '1000000' });
     expect(refused.json()).toMatchObject({ code: 'WALLET_FROZEN', layer: 'server' });
 
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    // Due by the server's clock now; the worker must find it cancelled, not run it.
     offsetMs = 10_000;
     await daemon.transfers.runWorkersOnce();
     expect((await findTransfer(daemon.store.db, delayed.id))?.status).toBe('cancelled');

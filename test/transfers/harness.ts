@@ -56,7 +56,13 @@ export async function startLocalnetFor(dataDir: string): Promise<Localnet> {
 export async function startTransferDaemon(options: TransferDaemonOptions = {}): Promise<TransferDaemon> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'waiaas-transfers-'));
   const localnet = options.localnet ?? (await startLocalnetFor(dataDir));
-  const config = loadConfig({ WAIAAS_DATA_DIR: dataDir, WAIAAS_PORT: '0', WAIAAS_RPC_URL: localnet.rpcUrl });
+  const config = loadConfig({
+    WAIAAS_DATA_DIR: dataDir,
+    WAIAAS_PORT: '0',
+    WAIAAS_RPC_URL: localnet.rpcUrl,
+    // Webhook receivers of these tests listen on loopback.
+    WAIAAS_WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
+  });
   const logger = createLogger(process.env.WAIAAS_TEST_LOG_LEVEL ?? 'silent');
   const store = options.store ?? (await openStore({ sqlitePath: config.sqlitePath }));
   const runtime = await startRuntime({
@@ -142,7 +148,7 @@ export const postTransfer = (
 export const getTransfer = (app: FastifyInstance, token: string, id: string) =>
   app.inject({ method: 'GET', url: `/v1/transfers/${id}`, headers: bearer(token) });
 
-/** Polls GET /v1/transfers/:id until `done` holds (or fails the test after `timeoutMs`). */
+/** Polls GET /v1/transfers/:id until `done` holds; throws after `timeoutMs`. */
 export async function waitForTransfer(
   app: FastifyInstance,
   token: string,
@@ -153,7 +159,11 @@ export async function waitForTransfer(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const body = (await getTransfer(app, token, id)).json();
-    if (done(body) || Date.now() > deadline) return body;
+    if (done(body)) return body;
+    if (Date.now() > deadline)
+      throw new Error(
+        `transfer ${id} did not reach the expected state in ${timeoutMs} ms: ${JSON.stringify(body)}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -217,7 +227,10 @@ export async function advanceLocalnetClock(daemon: Pick<TransferDaemon, 'runtime
   const chain = daemon.runtime.chain;
   await chain.rpc.call('waiaas_advanceClock', [seconds]);
   const height = await chain.blockHeight();
+  const deadline = Date.now() + 15_000;
   while ((await chain.recentBlockhash()).lastValidBlockHeight <= height + 100n) {
+    if (Date.now() > deadline)
+      throw new Error('the chain client never saw a blockhash after the clock moved');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

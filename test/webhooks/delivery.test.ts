@@ -7,6 +7,8 @@ import {
   type DeliveryOptions,
   type DeliveryWorker,
   enqueueEvent,
+  systemResolver,
+  webhookAllowList,
   webhookSecretKey,
 } from '../../src/daemon/notifier/index.ts';
 import { webhookRoutes } from '../../src/daemon/routes/webhooks.ts';
@@ -17,6 +19,8 @@ import { forEachEngine } from '../support/databases.ts';
 import { startReceiver, waitFor } from './receiver.ts';
 
 const daemonSecret = { value: 'daemon secret for delivery tests' };
+/** The receivers listen on loopback: allowed as an operator would allow a local receiver. */
+const loopbackAllowed = { allow: webhookAllowList(['127.0.0.1']), resolve: systemResolver };
 /** Fast retries for tests; production defaults are seconds to an hour. */
 const fast: DeliveryOptions = {
   pollMs: 20,
@@ -58,7 +62,10 @@ forEachEngine((engine, { makeStore, makeDatabase }) => {
         }),
       );
       const app = await buildRoutesApp(store, [
-        webhookRoutes({ store, logger, daemonSecret }, { delivery: options.delivery }),
+        webhookRoutes(
+          { store, logger, daemonSecret, config: { webhookAllowHosts: ['127.0.0.1'] } },
+          { delivery: options.delivery },
+        ),
       ]);
       cleanups.push(() => app.close());
       const created = await app.inject({
@@ -181,7 +188,12 @@ forEachEngine((engine, { makeStore, makeDatabase }) => {
       const { store, owner, receiver, app, webhook } = await setUp({ delivery: false });
       await emit(store, owner);
       const worker = createDeliveryWorker(
-        { store, logger: createLogger('silent'), secretKey: webhookSecretKey('another daemon secret') },
+        {
+          store,
+          logger: createLogger('silent'),
+          secretKey: webhookSecretKey('another daemon secret'),
+          rules: loopbackAllowed,
+        },
         { ...fast, maxAttempts: 2 },
       );
       worker.start();
@@ -201,20 +213,25 @@ forEachEngine((engine, { makeStore, makeDatabase }) => {
       const key = webhookSecretKey(daemonSecret.value);
       const logger = createLogger('silent');
       const workers: DeliveryWorker[] = [first, second].map((store) =>
-        createDeliveryWorker({ store, logger, secretKey: key }, { ...fast, batchSize: 3 }),
+        createDeliveryWorker(
+          { store, logger, secretKey: key, rules: loopbackAllowed },
+          { ...fast, batchSize: 3 },
+        ),
       );
       for (const worker of workers) worker.start();
       cleanups.push(async () => {
         for (const worker of workers) await worker.stop();
       });
 
-      await waitFor(() => (receiver.requests.length >= 20 ? true : undefined));
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      const rows = await waitFor(async () => {
+        const all = await first.db.selectFrom('webhook_outbox').select(['status', 'attempts']).execute();
+        return all.length === 20 && all.every((row) => row.status === 'delivered') ? all : undefined;
+      });
+      // Every delivery claimed once (each claim counts an attempt), so sent once: 20 requests, no more.
+      expect(rows.map((row) => row.attempts)).toEqual(Array(20).fill(1n));
       expect(receiver.requests.map((request) => request.eventId).sort()).toEqual(
         events.map((event) => event.eventId).sort(),
       );
-      const claimedBy = await first.db.selectFrom('webhook_outbox').select(['status']).execute();
-      expect(claimedBy.every((row) => row.status === 'delivered')).toBe(true);
     });
   });
 });

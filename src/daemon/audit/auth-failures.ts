@@ -15,6 +15,7 @@ const authFailureCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'OWNER_UNLOCK_REQUIRED',
   'OWNER_UNLOCK_INVALID',
   'KEYSTORE_WRONG_PASSPHRASE',
+  'OWNER_UNLOCK_THROTTLED',
 ]);
 
 /** Which kind of credential was presented: the prefix only, never the token. */

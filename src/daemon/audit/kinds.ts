@@ -25,6 +25,9 @@ export const auditKinds = [
   'monitor.alert',
   'webhook.created',
   'webhook.deleted',
+  'owner.unlock_failed',
+  'operator_token.created',
+  'operator_token.revoked',
 ] as const;
 
 export type AuditKind = (typeof auditKinds)[number];

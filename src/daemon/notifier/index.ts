@@ -20,7 +20,22 @@ export {
   type VerifyWebhookResult,
   verifyWebhookSignature,
 } from './signature.ts';
-export { describeWebhookUrl, parseWebhookUrl } from './webhook-url.ts';
+export {
+  assertWebhookDestination,
+  type CheckedDestination,
+  checkWebhookDestination,
+  type DestinationRules,
+  describeWebhookUrl,
+  emptyAllowList,
+  forbiddenRange,
+  parseWebhookUrl,
+  type ResolvedAddress,
+  type ResolveHost,
+  systemResolver,
+  type WebhookAllowList,
+  webhookAllowList,
+  webhookUrlForbidden,
+} from './webhook-url.ts';
 export {
   createDeliveryWorker,
   type DeliveryOptions,

@@ -1,34 +1,45 @@
 /**
- * Transfer state changes → the audit log and webhook outbox. The pipeline emits its events after
- * each state is stored; they are recorded here in batches (one write transaction per ~25 ms) so the
- * audit chain's single head does not serialise every transfer on the request path.
+ * A transfer's state change as the audit log and the owner's webhooks record it: one audit entry and
+ * one event per change, written inside the very write transaction that stores the change (the
+ * pipeline's own, see transfers/steps/record-event.ts), so a crash can lose neither, and neither can
+ * exist without the change. The actor is who made the change: the owner for a cancel, a rejection
+ * or an approval; the daemon itself (`system`) for what the pipeline and its workers do.
  *
- * Not atomic with the state change: a crash in the ~25 ms between a stored state and its batch loses
- * that event's audit entry and webhook (the transfer row itself is intact). Closing that gap means
- * writing both inside the pipeline's transactions; noted for a later change.
+ * A notify-tier confirmation is one entry and one event (`transfer.confirmed`, tier "notify"): the
+ * pipeline's in-memory `transfer.notify` is for listeners in this process and records nothing more.
  */
-import type { Store } from '../../store/index.ts';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../store/schema.ts';
 import type { TransferRecord } from '../../store/transfers.ts';
-import { appendAudit } from '../audit/index.ts';
+import { type AuditActor, appendAudit } from '../audit/index.ts';
 import type { AuditKind } from '../audit/kinds.ts';
-import type { Logger } from '../logger.ts';
-import type { TransferEvent, TransferEventType } from '../transfers/events.ts';
 import { enqueueEvent } from './enqueue.ts';
 import type { WebhookEventType } from './events.ts';
 
-const mapping: Record<TransferEventType, { audit: AuditKind; webhook?: WebhookEventType }> = {
+export type RecordedTransferEvent =
+  | 'transfer.confirmed'
+  | 'transfer.delayed'
+  | 'transfer.pending_approval'
+  | 'transfer.failed'
+  | 'transfer.rejected'
+  | 'transfer.cancelled'
+  | 'transfer.expired'
+  | 'approval.approved';
+
+const mapping: Record<RecordedTransferEvent, { audit: AuditKind; webhook: WebhookEventType }> = {
   'transfer.confirmed': { audit: 'transfer.confirmed', webhook: 'transfer.confirmed' },
-  // The notify tier's confirmation: the owner hears of it through transfer.confirmed (tier "notify").
-  'transfer.notify': { audit: 'transfer.confirmed' },
   'transfer.delayed': { audit: 'transfer.received', webhook: 'transfer.delayed' },
   'transfer.pending_approval': { audit: 'approval.requested', webhook: 'approval.requested' },
   'transfer.failed': { audit: 'transfer.failed', webhook: 'transfer.failed' },
   'transfer.rejected': { audit: 'transfer.rejected', webhook: 'transfer.rejected' },
   'transfer.cancelled': { audit: 'transfer.cancelled', webhook: 'transfer.cancelled' },
   'transfer.expired': { audit: 'transfer.expired', webhook: 'transfer.expired' },
+  'approval.approved': { audit: 'approval.approved', webhook: 'approval.approved' },
 };
 
-const publicTransfer = (transfer: TransferRecord) => ({
+export const systemActor: AuditActor = { role: 'system' };
+
+export const publicTransfer = (transfer: TransferRecord) => ({
   id: transfer.id,
   walletId: transfer.walletId,
   status: transfer.status,
@@ -41,65 +52,25 @@ const publicTransfer = (transfer: TransferRecord) => ({
   ...(transfer.errorCode ? { error: transfer.errorCode } : {}),
 });
 
-export interface TransferEventRecorder {
-  record(event: TransferEvent): void;
-  /** Writes what is queued now (shutdown, tests). */
-  flush(): Promise<void>;
-}
-
-export function createTransferEventRecorder(
-  store: Store,
-  logger: Logger,
-  intervalMs = 25,
-): TransferEventRecorder {
-  let queue: TransferEvent[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  let writing: Promise<void> = Promise.resolve();
-
-  const write = async (batch: TransferEvent[]) => {
-    await store.writeTransaction(async (trx) => {
-      for (const event of batch) {
-        const { webhook } = mapping[event.type];
-        if (webhook)
-          await enqueueEvent(trx, {
-            type: webhook,
-            walletId: event.transfer.walletId,
-            data: publicTransfer(event.transfer),
-          });
-      }
-      // The audit appends last: they hold the chain head until commit.
-      for (const event of batch) {
-        const { audit } = mapping[event.type];
-        await appendAudit(trx, {
-          kind: audit,
-          actor: { role: 'system' },
-          walletId: event.transfer.walletId,
-          subject: event.transfer.id,
-          details: publicTransfer(event.transfer),
-        });
-      }
-    });
-  };
-
-  const flush = (): Promise<void> => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    const batch = queue;
-    queue = [];
-    if (batch.length === 0) return writing;
-    writing = writing
-      .then(() => write(batch))
-      .catch((error) =>
-        logger.error({ err: error, events: batch.length }, 'could not record transfer events'),
-      );
-    return writing;
-  };
-
-  return {
-    record(event) {
-      queue.push(event);
-      timer ??= setTimeout(() => void flush(), intervalMs);
-    },
-    flush,
-  };
+/**
+ * The audit entry and the webhook event of one state change of `transfer` (as it is after the
+ * change). `trx` is the write transaction that made the change; nothing may run in it after this
+ * (the audit append holds the chain head until commit).
+ */
+export async function recordTransferEvent(
+  trx: Kysely<Database>,
+  type: RecordedTransferEvent,
+  transfer: TransferRecord,
+  actor: AuditActor = systemActor,
+): Promise<void> {
+  const { audit, webhook } = mapping[type];
+  const facts = publicTransfer(transfer);
+  await enqueueEvent(trx, { type: webhook, walletId: transfer.walletId, data: facts });
+  await appendAudit(trx, {
+    kind: audit,
+    actor,
+    walletId: transfer.walletId,
+    subject: transfer.id,
+    details: facts,
+  });
 }

@@ -12,6 +12,7 @@ import type { Logger } from '../logger.ts';
 import { retryDelayMs } from './backoff.ts';
 import { attemptDelivery } from './deliver.ts';
 import { openWebhookSecret, type WebhookSecretKey } from './secret-box.ts';
+import { type DestinationRules, emptyAllowList, systemResolver } from './webhook-url.ts';
 
 export interface DeliveryOptions {
   /** How often to look for due deliveries when idle (default 1000 ms). */
@@ -34,6 +35,8 @@ export interface DeliveryWorkerDeps {
   store: Store;
   logger: Pick<Logger, 'warn' | 'error'>;
   secretKey: WebhookSecretKey;
+  /** Where deliveries may connect; default: public addresses only, the system resolver. */
+  rules?: DestinationRules;
 }
 
 export interface DeliveryWorker {
@@ -66,6 +69,7 @@ export function createDeliveryWorker(
   const batchSize = options.batchSize ?? 16;
   const workerId = options.workerId ?? `wrk_${randomBytes(6).toString('base64url')}`;
   const leaseMs = timeoutMs + 5000;
+  const rules = deps.rules ?? { allow: emptyAllowList, resolve: systemResolver };
   const stopping = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -93,6 +97,7 @@ export function createDeliveryWorker(
       eventId: row.event_id,
       body: row.body,
       timeoutMs,
+      rules,
       signal: stopping.signal,
     });
     const outcome = outcomeOf(row, result);

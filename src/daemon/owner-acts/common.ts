@@ -90,6 +90,9 @@ export function assertSettled(wallet: Wallet): void {
  * (and no unlock window is open). Whether the factor is right is only known when it is used.
  */
 export function assertUnlockOffered(runtime: Runtime, owner: Owner, unlock: string | undefined): void {
+  // Wrong factors back off per owner (runtime/unlock-throttle.ts): refused here, before any change,
+  // when this replica knows the owner must wait; the count itself is checked where the factor is used.
+  runtime.ownerKeys.assertNotThrottled(owner);
   const protection = runtime.ownerKeys.of(owner).protection();
   if (protection.secondFactor === 'none' || protection.unlockedUntil !== undefined) return;
   if (unlock === undefined || unlock === '') {

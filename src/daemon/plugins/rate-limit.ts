@@ -17,7 +17,7 @@
  * - Exempt by default: GET /v1/health and GET /metrics (probes and scrapers must always get through).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { WaiaasError } from '../../core/errors.ts';
+import { isWaiaasError, WaiaasError } from '../../core/errors.ts';
 import { hashToken } from '../../core/tokens.ts';
 import { bearerToken } from '../auth.ts';
 
@@ -139,6 +139,13 @@ const pathOf = (request: FastifyRequest): string => {
  * no database query.
  */
 export function registerRateLimit(app: FastifyInstance, options: RateLimitOptions = {}): void {
+  // Every 429 says when to come back, whoever refused it (these limits, or an owner's unlock throttle).
+  app.addHook('onError', async (_request, reply, error) => {
+    const seconds =
+      isWaiaasError(error) && error.status === 429 ? error.details.retryAfterSeconds : undefined;
+    if (typeof seconds === 'number' && !reply.hasHeader('retry-after'))
+      reply.header('retry-after', String(seconds));
+  });
   const now = options.now ?? Date.now;
   const maxBuckets = options.maxBuckets ?? 100_000;
   const perToken = options.perToken ?? defaultRateLimits.perToken;

@@ -1,18 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { WaiaasError } from '../../core/errors.ts';
-import { generateToken, hashToken } from '../../core/tokens.ts';
-import { findSession, insertSession, listSessionsOfWallet, revokeSession } from '../../store/index.ts';
-import { appendAudit } from '../audit/index.ts';
 import { requireRole } from '../auth.ts';
 import { problemSchema } from '../problem.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { idParamsSchema } from '../schemas.ts';
-import { walletFor } from './access.ts';
-
-const MAX_SESSION_SECONDS = 90 * 24 * 3600;
+import {
+  issueSession,
+  listWalletSessions,
+  MAX_SESSION_SECONDS,
+  revokeOwnedSession,
+} from '../sessions/service.ts';
+import { ownerOf } from './access.ts';
 
 export const createSessionBody = z.strictObject({
   ttlSeconds: z.number().int().min(60).max(MAX_SESSION_SECONDS),
@@ -59,29 +58,15 @@ export const sessionRoutes =
         },
       },
       async (request, reply) => {
-        const wallet = await walletFor(runtime.store, request.principal, request.params.id);
-        const token = generateToken('waiaas_ses_');
-        const expiresAt = BigInt(Date.now() + request.body.ttlSeconds * 1000);
-        const session = await runtime.store.writeTransaction(async (trx) => {
-          const created = await insertSession(trx, {
-            id: `ses_${randomBytes(9).toString('base64url')}`,
-            walletId: wallet.id,
-            tokenHash: hashToken(token),
-            label: request.body.label ?? null,
-            expiresAt,
-          });
-          await appendAudit(trx, {
-            kind: 'session.created',
-            actor: { role: 'owner', id: wallet.ownerId },
-            walletId: wallet.id,
-            subject: created.id,
-            details: { expiresAt: new Date(Number(expiresAt)).toISOString(), label: created.label },
-          });
-          return created;
-        });
+        const session = await issueSession(
+          runtime.store,
+          ownerOf(request.principal),
+          request.params.id,
+          request.body,
+        );
         return reply
           .status(201)
-          .send({ id: session.id, token, expiresAt: new Date(Number(expiresAt)).toISOString() });
+          .send({ id: session.id, token: session.token, expiresAt: session.expiresAt.toISOString() });
       },
     );
 
@@ -102,9 +87,13 @@ export const sessionRoutes =
         },
       },
       async (request) => {
-        const wallet = await walletFor(runtime.store, request.principal, request.params.id);
         const now = BigInt(Date.now());
-        const sessions = await listSessionsOfWallet(runtime.store.db, wallet.id, request.query.limit);
+        const sessions = await listWalletSessions(
+          runtime.store,
+          ownerOf(request.principal),
+          request.params.id,
+          request.query.limit,
+        );
         return {
           items: sessions.map((session) => ({
             id: session.id,
@@ -138,19 +127,7 @@ export const sessionRoutes =
         },
       },
       async (request, reply) => {
-        const session = await findSession(runtime.store.db, request.params.id);
-        if (!session) throw new WaiaasError('NOT_FOUND', { message: `No session ${request.params.id}.` });
-        const wallet = await walletFor(runtime.store, request.principal, session.walletId);
-        await runtime.store.writeTransaction(async (trx) => {
-          if (await revokeSession(trx, session.id)) {
-            await appendAudit(trx, {
-              kind: 'session.revoked',
-              actor: { role: 'owner', id: wallet.ownerId },
-              walletId: wallet.id,
-              subject: session.id,
-            });
-          }
-        });
+        await revokeOwnedSession(runtime.store, ownerOf(request.principal), request.params.id);
         return reply.status(204).send(null);
       },
     );

@@ -1,41 +1,27 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { WaiaasError } from '../../core/errors.ts';
-import {
-  cancelPendingDeliveries,
-  type DeliveryRow,
-  deliveriesOfWebhook,
-  redeliver,
-} from '../../store/outbox.ts';
+import type { DeliveryRow } from '../../store/outbox.ts';
 import type { Store } from '../../store/store.ts';
-import {
-  deleteWebhook,
-  findWebhook,
-  insertWebhook,
-  listWebhooksOfOwner,
-  type Webhook,
-} from '../../store/webhooks.ts';
-import { appendAudit } from '../audit/index.ts';
+import type { Webhook } from '../../store/webhooks.ts';
 import { requireRole } from '../auth.ts';
 import type { Logger } from '../logger.ts';
 import {
   createDeliveryWorker,
   type DeliveryOptions,
-  describeWebhookUrl,
-  generateWebhookSecret,
-  parseWebhookUrl,
-  sealWebhookSecret,
+  type DestinationRules,
+  type ResolveHost,
+  systemResolver,
+  webhookAllowList,
   webhookEventTypes,
   webhookSecretKey,
 } from '../notifier/index.ts';
 import { problemSchema } from '../problem.ts';
 import { idParamsSchema } from '../schemas.ts';
+import { WebhookService } from '../webhooks/service.ts';
 import { ownerOf } from './access.ts';
 
-/** Enough for an owner's receivers; bounds how many deliveries one event can fan out to. */
-export const MAX_WEBHOOKS_PER_OWNER = 20;
+export { MAX_WEBHOOKS_PER_OWNER } from '../webhooks/service.ts';
 
 const webhookSchema = z
   .object({
@@ -124,11 +110,15 @@ export interface WebhookRoutesDeps {
   logger: Logger;
   /** The daemon secret; webhook secrets are sealed under a key derived from it. */
   daemonSecret: { readonly value: string };
+  /** `webhookAllowHosts`: hosts webhooks may reach although private or local. */
+  config?: { readonly webhookAllowHosts: readonly string[] };
 }
 
 export interface WebhookRoutesOptions {
   /** The delivery worker, started when the app is ready and stopped when it closes; false: none. */
   delivery?: DeliveryOptions | false;
+  /** Resolves webhook hosts, at registration and delivery (default: the system resolver). */
+  resolve?: ResolveHost;
 }
 
 /**
@@ -143,20 +133,21 @@ export const webhookRoutes =
     const typed = app.withTypeProvider<ZodTypeProvider>();
     const { store } = deps;
     const secretKey = webhookSecretKey(deps.daemonSecret.value);
+    const rules: DestinationRules = {
+      allow: webhookAllowList(deps.config?.webhookAllowHosts ?? []),
+      resolve: options.resolve ?? systemResolver,
+    };
+    const webhooks = new WebhookService({ store, secretKey, rules });
     const onlyOwner = requireRole(store, 'owner');
 
     if (options.delivery !== false) {
-      const worker = createDeliveryWorker({ store, logger: deps.logger, secretKey }, options.delivery ?? {});
+      const worker = createDeliveryWorker(
+        { store, logger: deps.logger, secretKey, rules },
+        options.delivery ?? {},
+      );
       app.addHook('onReady', async () => worker.start());
       app.addHook('onClose', async () => worker.stop());
     }
-
-    const ownedWebhook = async (ownerId: string, id: string): Promise<Webhook> => {
-      const webhook = await findWebhook(store.db, id);
-      if (!webhook || webhook.ownerId !== ownerId)
-        throw new WaiaasError('NOT_FOUND', { message: `No webhook ${id}.` });
-      return webhook;
-    };
 
     typed.post(
       '/v1/webhooks',
@@ -177,40 +168,15 @@ export const webhookRoutes =
             }),
             ...errors,
             409: problemSchema,
+            422: problemSchema,
           },
         },
       },
       async (request, reply) => {
-        const owner = ownerOf(request.principal);
-        const url = parseWebhookUrl(request.body.url);
-        const generated = request.body.secret === undefined ? generateWebhookSecret() : undefined;
-        const secret = request.body.secret ?? generated!;
-        const id = `whk_${randomBytes(9).toString('base64url')}`;
-        const webhook = await store.writeTransaction(async (trx) => {
-          const existing = await listWebhooksOfOwner(trx, owner.id);
-          if (existing.length >= MAX_WEBHOOKS_PER_OWNER) {
-            throw new WaiaasError('CONFLICT', {
-              message: `An owner may have at most ${MAX_WEBHOOKS_PER_OWNER} webhooks; delete one first.`,
-            });
-          }
-          const created = await insertWebhook(trx, {
-            id,
-            ownerId: owner.id,
-            url: url.href,
-            events: request.body.events ?? null,
-            secretSealed: sealWebhookSecret(secretKey, id, secret),
-          });
-          await appendAudit(trx, {
-            kind: 'webhook.created',
-            actor: { role: 'owner', id: owner.id },
-            subject: id,
-            details: { url: describeWebhookUrl(url), events: request.body.events ?? 'all' },
-          });
-          return created;
-        });
+        const { webhook, generatedSecret } = await webhooks.create(ownerOf(request.principal), request.body);
         return reply
           .status(201)
-          .send({ ...presentWebhook(webhook), ...(generated ? { secret: generated } : {}) });
+          .send({ ...presentWebhook(webhook), ...(generatedSecret ? { secret: generatedSecret } : {}) });
       },
     );
 
@@ -228,13 +194,10 @@ export const webhookRoutes =
           },
         },
       },
-      async (request) => {
-        const owner = ownerOf(request.principal);
-        return {
-          items: (await listWebhooksOfOwner(store.db, owner.id)).map(presentWebhook),
-          nextCursor: null,
-        };
-      },
+      async (request) => ({
+        items: (await webhooks.list(ownerOf(request.principal))).map(presentWebhook),
+        nextCursor: null,
+      }),
     );
 
     typed.delete(
@@ -250,17 +213,7 @@ export const webhookRoutes =
         },
       },
       async (request, reply) => {
-        const owner = ownerOf(request.principal);
-        const webhook = await ownedWebhook(owner.id, request.params.id);
-        await store.writeTransaction(async (trx) => {
-          if (!(await deleteWebhook(trx, webhook.id))) return;
-          await cancelPendingDeliveries(trx, webhook.id, BigInt(Date.now()));
-          await appendAudit(trx, {
-            kind: 'webhook.deleted',
-            actor: { role: 'owner', id: owner.id },
-            subject: webhook.id,
-          });
-        });
+        await webhooks.delete(ownerOf(request.principal), request.params.id);
         return reply.status(204).send(null);
       },
     );
@@ -282,21 +235,8 @@ export const webhookRoutes =
         },
       },
       async (request) => {
-        const owner = ownerOf(request.principal);
-        const webhook = await ownedWebhook(owner.id, request.params.id);
-        const { limit, cursor, status } = request.query;
-        const [createdAt, id] = cursor?.split('.') ?? [];
-        const rows = await deliveriesOfWebhook(store.db, webhook.id, {
-          status,
-          ...(createdAt && id ? { before: { createdAt: BigInt(createdAt), id } } : {}),
-          limit: limit + 1,
-        });
-        const page = rows.slice(0, limit);
-        const last = page.at(-1);
-        return {
-          items: page.map(presentDelivery),
-          nextCursor: rows.length > limit && last ? `${last.created_at}.${last.id}` : null,
-        };
+        const page = await webhooks.deliveries(ownerOf(request.principal), request.params.id, request.query);
+        return { items: page.items.map(presentDelivery), nextCursor: page.nextCursor };
       },
     );
 
@@ -317,13 +257,7 @@ export const webhookRoutes =
         },
       },
       async (request, reply) => {
-        const owner = ownerOf(request.principal);
-        const webhook = await ownedWebhook(owner.id, request.params.id);
-        if (!(await redeliver(store.db, request.params.deliveryId, webhook.id, BigInt(Date.now())))) {
-          throw new WaiaasError('CONFLICT', {
-            message: `No dead-lettered delivery ${request.params.deliveryId} on this webhook; only a delivery that failed for good can be sent again.`,
-          });
-        }
+        await webhooks.redeliver(ownerOf(request.principal), request.params.id, request.params.deliveryId);
         return reply.status(202).send({ id: request.params.deliveryId, status: 'pending' as const });
       },
     );

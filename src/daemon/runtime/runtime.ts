@@ -86,7 +86,7 @@ export async function startRuntime({ config, store, rpcUrl, logger }: StartRunti
   });
   const stopAuditingRestarts = auditEnclaveRestarts(enclave, store, logger);
   await enclave.start();
-  const ownerKeys = new OwnerKeys();
+  const ownerKeys = new OwnerKeys({ store });
 
   return {
     config,

@@ -7,10 +7,10 @@
 
 import { isWaiaasError } from '../../core/errors.ts';
 import type { TransferRecord } from '../../store/transfers.ts';
-import { transitionTransfer } from '../../store/transfers.ts';
 import { nowBig, type PipelineContext } from './context.ts';
 import { buildAgentSpend } from './steps/build.ts';
 import { enclaveDelayUntil, enclaveSign } from './steps/enclave-sign.ts';
+import { transitionRecorded } from './steps/record-event.ts';
 import { storedError } from './stored-error.ts';
 import { isHalt } from './types.ts';
 import type { WalletContext } from './wallet-context.ts';
@@ -40,18 +40,6 @@ export async function showDelayedToEnclave(
     }
     const stored = storedError(error);
     const nowMs = nowBig(ctx);
-    const moved = await transitionTransfer(
-      ctx.store.db,
-      record.id,
-      { from: ['delayed'] },
-      {
-        status: 'rejected',
-        counts_daily: 0n,
-        ...stored,
-        updated_at: nowMs,
-      },
-    );
-    if (!moved) return record;
     const done: TransferRecord = {
       ...record,
       status: 'rejected',
@@ -60,6 +48,14 @@ export async function showDelayedToEnclave(
       errorDetail: stored.error_detail,
       updatedAt: nowMs,
     };
+    const moved = await transitionRecorded(
+      ctx,
+      record.id,
+      { from: ['delayed'] },
+      { status: 'rejected', counts_daily: 0n, ...stored, updated_at: nowMs },
+      { type: 'transfer.rejected', transfer: done },
+    );
+    if (!moved) return record;
     ctx.events.emit('transfer.rejected', done);
     return done;
   }

@@ -30,7 +30,9 @@ export type PipelineStep =
   | 'persisted'
   | 'submitted'
   | 'confirmed'
-  | 'recorded';
+  | 'recorded'
+  /** A retry under the same idempotency key is about to wait for the first request's work. */
+  | 'retry-waiting';
 
 export type FaultHook = (step: PipelineStep, transfer: TransferRecord) => void | Promise<void>;
 

@@ -4,6 +4,7 @@ import { wallets } from './0003_wallets.ts';
 import { transferPipeline } from './0004_transfer_pipeline.ts';
 import { ownerActs } from './0005_owner_acts.ts';
 import { auditWebhooks } from './0006_audit_webhooks.ts';
+import { ownerUnlockThrottle } from './0009_owner_unlock_throttle.ts';
 import { x402 } from './0012_x402.ts';
 import type { Migration } from './migration.ts';
 
@@ -15,5 +16,6 @@ export const migrations: readonly Migration[] = [
   transferPipeline,
   ownerActs,
   auditWebhooks,
+  ownerUnlockThrottle,
   x402,
 ];

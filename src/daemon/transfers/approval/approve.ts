@@ -16,6 +16,7 @@ import { driveSigned } from '../drive-signed.ts';
 import { ensureTokenAccount } from '../steps/ensure-token-account.ts';
 import { feePayerSign } from '../steps/fee-payer-sign.ts';
 import { persistSigned } from '../steps/persist-signed.ts';
+import { transitionRecorded } from '../steps/record-event.ts';
 import { builtFromVersioned } from '../steps/signed-message.ts';
 import { isHalt } from '../types.ts';
 import type { WalletContext } from '../wallet-context.ts';
@@ -93,8 +94,16 @@ export async function approveTransfer(
   if (current.status !== 'pending_approval') throw notInState(current, 'approved', 'pending_approval');
   return ctx.runtime.ownerKeys.of(owner).withUnlock(unlock, async (signer) => {
     const nowMs = nowBig(ctx);
-    const claimed = await transitionTransfer(
-      ctx.store.db,
+    const signing: TransferRecord = {
+      ...current,
+      status: 'signing',
+      claimedBy: ctx.replicaId,
+      claimedUntil: nowMs + BigInt(ctx.leaseMs),
+      updatedAt: nowMs,
+    };
+    // The owner's decision, recorded as theirs in the transaction that claims the transfer for execution.
+    const claimed = await transitionRecorded(
+      ctx,
       record.id,
       { from: ['pending_approval'], unexpiredAt: nowMs },
       {
@@ -103,17 +112,12 @@ export async function approveTransfer(
         claimed_until: nowMs + BigInt(ctx.leaseMs),
         updated_at: nowMs,
       },
+      { type: 'approval.approved', transfer: signing, actor: { role: 'owner', id: owner.id } },
     );
     if (!claimed) {
       const latest = (await findTransfer(ctx.store.db, record.id)) ?? current;
       throw notInState(latest, 'approved', 'pending_approval');
     }
-    const signing: TransferRecord = {
-      ...current,
-      status: 'signing',
-      claimedBy: ctx.replicaId,
-      claimedUntil: nowMs + BigInt(ctx.leaseMs),
-    };
     const work = executeApproved(ctx, owner, signer, signing, wallet);
     ctx.inFlight.set(record.id, work);
     try {

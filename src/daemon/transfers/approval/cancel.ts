@@ -1,7 +1,8 @@
-/** The owner cancels a delayed transfer before it is due; its reservation is released. */
+/** The owner cancels a delayed transfer before it is due; its reservation is released, recorded as the owner's act. */
 import type { Owner } from '../../../store/owners.ts';
-import { findTransfer, type TransferRecord, transitionTransfer } from '../../../store/transfers.ts';
+import { findTransfer, type TransferRecord } from '../../../store/transfers.ts';
 import { nowBig, type PipelineContext } from '../context.ts';
+import { transitionRecorded } from '../steps/record-event.ts';
 import { notInState, ownedTransfer } from './owned.ts';
 
 export async function cancelTransfer(
@@ -11,21 +12,18 @@ export async function cancelTransfer(
 ): Promise<TransferRecord> {
   const { record } = await ownedTransfer(ctx, owner, transferId);
   const nowMs = nowBig(ctx);
-  const moved = await transitionTransfer(
-    ctx.store.db,
+  const cancelled: TransferRecord = { ...record, status: 'cancelled', countsDaily: false, updatedAt: nowMs };
+  const moved = await transitionRecorded(
+    ctx,
     record.id,
     { from: ['delayed'] },
-    {
-      status: 'cancelled',
-      counts_daily: 0n,
-      updated_at: nowMs,
-    },
+    { status: 'cancelled', counts_daily: 0n, updated_at: nowMs },
+    { type: 'transfer.cancelled', transfer: cancelled, actor: { role: 'owner', id: owner.id } },
   );
   if (!moved) {
     const latest = (await findTransfer(ctx.store.db, record.id)) ?? record;
     throw notInState(latest, 'cancelled', 'delayed');
   }
-  const cancelled: TransferRecord = { ...record, status: 'cancelled', countsDaily: false, updatedAt: nowMs };
   ctx.events.emit('transfer.cancelled', cancelled);
   return cancelled;
 }

@@ -7,9 +7,10 @@
 import { PublicKey } from '@solana/web3.js';
 import { buildProposalReject } from '../../../squads/index.ts';
 import type { Owner } from '../../../store/owners.ts';
-import { findTransfer, type TransferRecord, transitionTransfer } from '../../../store/transfers.ts';
+import { findTransfer, type TransferRecord } from '../../../store/transfers.ts';
 import { signSendConfirm } from '../../wallets/send-signed.ts';
 import { nowBig, type PipelineContext } from '../context.ts';
+import { transitionRecorded } from '../steps/record-event.ts';
 import { expireIfOverdue } from './expire.ts';
 import { notInState, ownedTransfer } from './owned.ts';
 
@@ -19,22 +20,24 @@ export interface Rejection {
   readonly signature: string | undefined;
 }
 
-async function markRejected(ctx: PipelineContext, record: TransferRecord): Promise<TransferRecord> {
+async function markRejected(
+  ctx: PipelineContext,
+  owner: Owner,
+  record: TransferRecord,
+): Promise<TransferRecord> {
   const nowMs = nowBig(ctx);
-  const moved = await transitionTransfer(
-    ctx.store.db,
+  const rejected: TransferRecord = { ...record, status: 'rejected', updatedAt: nowMs };
+  const moved = await transitionRecorded(
+    ctx,
     record.id,
     { from: ['pending_approval'] },
-    {
-      status: 'rejected',
-      updated_at: nowMs,
-    },
+    { status: 'rejected', updated_at: nowMs },
+    { type: 'transfer.rejected', transfer: rejected, actor: { role: 'owner', id: owner.id } },
   );
   if (!moved) {
     const latest = (await findTransfer(ctx.store.db, record.id)) ?? record;
     throw notInState(latest, 'rejected', 'pending_approval');
   }
-  const rejected: TransferRecord = { ...record, status: 'rejected', updatedAt: nowMs };
   ctx.events.emit('transfer.rejected', rejected);
   return rejected;
 }
@@ -48,10 +51,10 @@ export async function rejectTransfer(
   const { record, wallet } = await ownedTransfer(ctx, owner, transferId);
   const current = await expireIfOverdue(ctx, record);
   if (current.status !== 'pending_approval') throw notInState(current, 'rejected', 'pending_approval');
-  if (unlock === undefined) return { record: await markRejected(ctx, current), signature: undefined };
+  if (unlock === undefined) return { record: await markRejected(ctx, owner, current), signature: undefined };
 
   return ctx.runtime.ownerKeys.of(owner).withUnlock(unlock, async (signer) => {
-    const rejected = await markRejected(ctx, current);
+    const rejected = await markRejected(ctx, owner, current);
     if (current.transactionIndex === null) return { record: rejected, signature: undefined };
     try {
       const { blockhash, lastValidBlockHeight } = await ctx.chain.recentBlockhash();

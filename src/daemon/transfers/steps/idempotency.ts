@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WaiaasError } from '../../../core/errors.ts';
 import { findTransfer, IN_FLIGHT_STATUSES, type TransferRecord } from '../../../store/transfers.ts';
-import type { PipelineContext } from '../context.ts';
+import { type PipelineContext, reachedStep } from '../context.ts';
 import type { TransferRequest } from '../types.ts';
 
 const POLL_MS = 20;
@@ -34,6 +34,7 @@ export async function settled(
   timeoutMs = SETTLE_WAIT_MS,
 ): Promise<TransferRecord> {
   if (!inFlight(record)) return record;
+  await reachedStep(ctx, 'retry-waiting', record);
   const local = ctx.inFlight.get(record.id);
   let firstError: unknown;
   if (local) {

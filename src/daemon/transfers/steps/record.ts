@@ -1,5 +1,6 @@
 /**
- * Step 10: the outcome stored, and the events that follow it. Failure releases the reservation
+ * Step 10: the outcome stored with its audit entry and webhook event (one write transaction), then
+ * the in-memory events. Failure releases the reservation
  * (counts_daily = 0). Expiry sends the transfer back to be signed again with a new blockhash (the
  * owner's execution back to the owner; the agent's proposal back to be proposed again).
  */
@@ -8,6 +9,7 @@ import { type TransferRecord, transitionTransfer } from '../../../store/transfer
 import { nowBig, type PipelineContext } from '../context.ts';
 import { storedError } from '../stored-error.ts';
 import type { ChainOutcome } from './confirm.ts';
+import { transitionRecorded } from './record-event.ts';
 
 /** Which transaction of the transfer the stored signature is. */
 export type SignedPhase = 'spend' | 'proposal' | 'owner-execution';
@@ -25,12 +27,8 @@ export async function recordOutcome(
 ): Promise<TransferRecord> {
   const signature = record.signature ?? undefined;
   const phase = phaseOf(record);
-  const db = ctx.store.db;
   const nowMs = nowBig(ctx);
-  const move = async (to: TransferStatus, changes: Parameters<typeof transitionTransfer>[3]) => {
-    const moved = await transitionTransfer(db, record.id, { from: [record.status], signature }, changes);
-    return moved ? ({ ...record, status: to, updatedAt: nowMs } as TransferRecord) : undefined;
-  };
+  const guard = { from: [record.status], signature };
 
   switch (outcome.kind) {
     case 'unknown':
@@ -38,48 +36,73 @@ export async function recordOutcome(
     case 'confirmed': {
       if (phase === 'proposal') {
         const expiresAt = nowMs + BigInt((approvalTimeoutSeconds ?? 3600) * 1000);
-        const pending = await move('pending_approval', {
+        const done: TransferRecord = {
+          ...record,
           status: 'pending_approval',
-          proposal_signature: record.signature,
-          ...cleared,
-          expires_at: expiresAt,
-          updated_at: nowMs,
-        });
+          proposalSignature: record.signature,
+          expiresAt,
+          updatedAt: nowMs,
+          ...nullSigned,
+        };
+        const pending = await transitionRecorded(
+          ctx,
+          record.id,
+          guard,
+          {
+            status: 'pending_approval',
+            proposal_signature: record.signature,
+            ...cleared,
+            expires_at: expiresAt,
+            updated_at: nowMs,
+          },
+          { type: 'transfer.pending_approval', transfer: done },
+        );
         if (!pending) return record;
-        const done = { ...pending, proposalSignature: record.signature, expiresAt, ...nullSigned };
         ctx.events.emit('transfer.pending_approval', done);
         return done;
       }
       // A transfer cancelled by a freeze after it was sent still landed: the chain has the last word.
-      const confirmed = await transitionTransfer(
-        db,
+      const done: TransferRecord = { ...record, status: 'confirmed', updatedAt: nowMs };
+      const confirmed = await transitionRecorded(
+        ctx,
         record.id,
         { from: [record.status, 'cancelled'], signature },
         { status: 'confirmed', updated_at: nowMs },
+        { type: 'transfer.confirmed', transfer: done },
       );
       if (!confirmed) return record;
-      const done: TransferRecord = { ...record, status: 'confirmed', updatedAt: nowMs };
       ctx.events.emit('transfer.confirmed', done);
       if (done.tier === 'notify') ctx.events.emit('transfer.notify', done);
       return done;
     }
     case 'failed': {
-      const failed = await move('failed', {
+      const done: TransferRecord = {
+        ...record,
         status: 'failed',
-        counts_daily: 0n,
-        ...storedError(outcome.error),
-        updated_at: nowMs,
-      });
+        countsDaily: false,
+        updatedAt: nowMs,
+        ...errorFields(outcome.error),
+      };
+      const failed = await transitionRecorded(
+        ctx,
+        record.id,
+        guard,
+        { status: 'failed', counts_daily: 0n, ...storedError(outcome.error), updated_at: nowMs },
+        { type: 'transfer.failed', transfer: done },
+      );
       if (!failed) return record;
-      const done = { ...failed, countsDaily: false, ...errorFields(outcome.error) };
       ctx.events.emit('transfer.failed', done);
       return done;
     }
     case 'expired': {
       const to: TransferStatus =
         phase === 'spend' ? 'signing' : phase === 'proposal' ? 'received' : 'pending_approval';
-      const back = await move(to, { status: to, ...cleared, updated_at: nowMs });
-      return back ? { ...back, ...nullSigned } : record;
+      const back = await transitionTransfer(ctx.store.db, record.id, guard, {
+        status: to,
+        ...cleared,
+        updated_at: nowMs,
+      });
+      return back ? { ...record, status: to, updatedAt: nowMs, ...nullSigned } : record;
     }
   }
 }

@@ -16,6 +16,7 @@ import {
   type TransferRecord,
   windowUsage,
 } from '../../../store/transfers.ts';
+import { recordTransferEvent } from '../../notifier/transfer-events.ts';
 import type { PipelineContext } from '../context.ts';
 import { assetOf, type TransferRequest } from '../types.ts';
 import type { WalletContext } from '../wallet-context.ts';
@@ -101,6 +102,8 @@ export async function reserve(ctx: PipelineContext, request: TransferRequest): P
       claimedUntil: delayed ? null : BigInt(nowMs + ctx.leaseMs),
       nowMs: BigInt(nowMs),
     });
+    // A delayed transfer is an event the owner hears of (they may cancel it): recorded with the row.
+    if (status === 'delayed') await recordTransferEvent(trx, 'transfer.delayed', record);
     return { kind: 'new', record, wallet };
   });
 }

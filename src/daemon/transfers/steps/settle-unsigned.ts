@@ -12,6 +12,7 @@ import { deleteUnsignedTransfer, type TransferRecord, transitionTransfer } from 
 import { nowBig, type PipelineContext } from '../context.ts';
 import { storedError } from '../stored-error.ts';
 import { enclaveDelayUntil } from './enclave-sign.ts';
+import { transitionRecorded } from './record-event.ts';
 
 /** What to do on a passing trouble: give the request back to the caller, or try again later. */
 export type OnRetryable = 'withdraw' | 'retry-later';
@@ -27,8 +28,14 @@ export async function settleUnsigned(
   const db = ctx.store.db;
   const guard = { from: [record.status], claimedBy: ctx.replicaId };
   const nowMs = nowBig(ctx);
-  const delayUntil = enclaveDelayUntil(error);
-  if (delayUntil !== undefined && record.tier === 'delay') {
+  const enclaveUntil = enclaveDelayUntil(error);
+  if (enclaveUntil !== undefined && record.tier === 'delay') {
+    // The enclave answers by its own clock. What it still waits is put on the server's clock, which
+    // is what the delayed worker compares with: a server clock ahead of the enclave's would otherwise
+    // find the transfer due again at every tick, claim it, be refused, and put it back, over and
+    // over (and an owner's cancel landing while it was claimed would fail). The wall clock here is
+    // the best reading of the enclave's (the same machine in process mode).
+    const delayUntil = ctx.now() + Math.max(0, enclaveUntil - Date.now());
     const executeAfter = BigInt(delayUntil);
     await transitionTransfer(db, record.id, guard, {
       status: 'delayed',
@@ -72,13 +79,6 @@ export async function settleUnsigned(
 
   const status = refusedByEnclave ? 'rejected' : 'failed';
   const stored = storedError(failure);
-  const moved = await transitionTransfer(db, record.id, guard, {
-    status,
-    counts_daily: 0n,
-    ...stored,
-    updated_at: nowMs,
-  });
-  if (!moved) return record;
   const done: TransferRecord = {
     ...record,
     status,
@@ -87,6 +87,15 @@ export async function settleUnsigned(
     errorDetail: stored.error_detail,
     updatedAt: nowMs,
   };
-  ctx.events.emit(status === 'rejected' ? 'transfer.rejected' : 'transfer.failed', done);
+  const type = status === 'rejected' ? 'transfer.rejected' : 'transfer.failed';
+  const moved = await transitionRecorded(
+    ctx,
+    record.id,
+    guard,
+    { status, counts_daily: 0n, ...stored, updated_at: nowMs },
+    { type, transfer: done },
+  );
+  if (!moved) return record;
+  ctx.events.emit(type, done);
   return done;
 }
