@@ -12,6 +12,7 @@ import { isWaiaasError, WaiaasError } from '../../core/errors.ts';
 import type { ChainClient } from '../../solana/chain-client.ts';
 import { type TransferRecord, transitionTransfer } from '../../store/transfers.ts';
 import { nowBig, type PipelineContext } from '../transfers/context.ts';
+import { transitionRecorded } from '../transfers/steps/record-event.ts';
 import { storedError } from '../transfers/stored-error.ts';
 import { headerOf, type ResourceResponse } from './fetch-resource.ts';
 import { httpClient } from './offers.ts';
@@ -104,18 +105,19 @@ export async function confirmSettled(
     });
   }
   const nowMs = nowBig(ctx);
-  const moved = await transitionTransfer(
-    ctx.store.db,
-    record.id,
-    { from: ['submitted', 'cancelled'] },
-    { status: 'confirmed', signature: settlement.transaction, updated_at: nowMs },
-  );
   const done: TransferRecord = {
     ...record,
     status: 'confirmed',
     signature: settlement.transaction,
     updatedAt: nowMs,
   };
+  const moved = await transitionRecorded(
+    ctx,
+    record.id,
+    { from: ['submitted', 'cancelled'] },
+    { status: 'confirmed', signature: settlement.transaction, updated_at: nowMs },
+    { type: 'transfer.confirmed', transfer: done },
+  );
   if (moved) {
     ctx.events.emit('transfer.confirmed', done);
     if (done.tier === 'notify') ctx.events.emit('transfer.notify', done);
@@ -135,22 +137,22 @@ export async function failPayment(
     details: { reason, transferId: record.id, ...extra },
   });
   const nowMs = nowBig(ctx);
-  const moved = await transitionTransfer(
-    ctx.store.db,
+  const stored = storedError(error);
+  const failed: TransferRecord = {
+    ...record,
+    status: 'failed',
+    errorCode: stored.error_code,
+    errorDetail: stored.error_detail,
+    updatedAt: nowMs,
+  };
+  const moved = await transitionRecorded(
+    ctx,
     record.id,
     { from: ['submitted', 'signing'] },
-    { status: 'failed', ...storedError(error), updated_at: nowMs },
+    { status: 'failed', ...stored, updated_at: nowMs },
+    { type: 'transfer.failed', transfer: failed },
   );
-  if (moved) {
-    const stored = storedError(error);
-    ctx.events.emit('transfer.failed', {
-      ...record,
-      status: 'failed',
-      errorCode: stored.error_code,
-      errorDetail: stored.error_detail,
-      updatedAt: nowMs,
-    });
-  }
+  if (moved) ctx.events.emit('transfer.failed', failed);
   return error;
 }
 
