@@ -84,6 +84,7 @@ const keySchemas = {
   monitor_outside_hours_seconds: monitorSeconds.default(3600),
   monitor_enclave_restarts: monitorCount.default(3),
   monitor_enclave_restarts_seconds: monitorSeconds.default(600),
+  program_source_rpc: httpUrl.optional(),
 } as const;
 
 type ConfigKey = keyof typeof keySchemas;
@@ -108,6 +109,8 @@ export interface Config {
   readonly rateLimitPerIp: number;
   /** Rules that freeze a misbehaving wallet on the server (src/daemon/monitor); a count of 0 turns one off. */
   readonly monitor: MonitorConfig;
+  /** Where `waiaas quickstart` fetches the Squads program from when it is missing (default mainnet-beta). */
+  readonly programSourceRpc: string | undefined;
   readonly configFile: string;
   readonly sqlitePath: string;
 }
@@ -238,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         seconds: values.monitor_enclave_restarts_seconds as number,
       },
     },
+    programSourceRpc: values.program_source_rpc as string | undefined,
   };
 }
 
@@ -279,4 +283,50 @@ export const defaultConfigToml = `# WAIaaS configuration. Every key can be overr
 # monitor_enclave_restarts = 3            # enclave restarts (freezes every wallet); 0 = off
 # monitor_enclave_restarts_seconds = 600
 # monitor_poll_ms = 500
+# program_source_rpc = "https://api.mainnet-beta.solana.com"   # where quickstart fetches the Squads program
 `;
+
+/**
+ * WAIAAS_* variables that are not configuration keys but are read elsewhere: the data directory, the
+ * CLI's daemon and token, the MCP server's, the daemon's keystore passphrase and the enclave's vault.
+ */
+export const otherEnvNames: readonly string[] = [
+  'WAIAAS_DATA_DIR',
+  'WAIAAS_URL',
+  'WAIAAS_TOKEN',
+  'WAIAAS_SESSION_TOKEN',
+  'WAIAAS_WALLET_ID',
+  'WAIAAS_DAEMON_PASSPHRASE',
+  'WAIAAS_ENCLAVE_VAULT_PASSPHRASE',
+];
+
+/** Every WAIAAS_* variable something here reads; the test suite's own (WAIAAS_TEST_*) are left alone. */
+export const knownEnvNames = (): string[] => [...configKeys.map(envName), ...otherEnvNames];
+
+const editDistance = (a: string, b: string): number => {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+};
+
+/** One warning per set WAIAAS_* variable nothing reads, naming the known one closest to it (a typo?). */
+export function unknownEnvWarnings(env: NodeJS.ProcessEnv): string[] {
+  const known = knownEnvNames();
+  return Object.keys(env)
+    .filter((name) => name.startsWith('WAIAAS_') && !name.startsWith('WAIAAS_TEST_') && !known.includes(name))
+    .sort()
+    .map((name) => {
+      const closest = [...known].sort((a, b) => editDistance(name, a) - editDistance(name, b))[0];
+      return `warning: ${name} is not a WAIaaS setting and is ignored; did you mean ${closest}?`;
+    });
+}

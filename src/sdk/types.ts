@@ -66,6 +66,8 @@ export interface Wallet {
   ownerPublicKey: string;
   policy: Policy;
   createdAt: string;
+  /** Why the wallet is frozen, when it is (e.g. a monitor rule, or the owner's kill switch). */
+  frozenReason?: { code: string; detail?: string; at?: string } | null;
   [field: string]: unknown;
 }
 
@@ -76,16 +78,36 @@ export interface CreatedSession {
   expiresAt: string;
 }
 
+/** An agent session as its owner sees it (never its token). */
+export interface Session {
+  id: string;
+  walletId: string;
+  label: string | null;
+  status: 'active' | 'expired' | 'revoked';
+  createdAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+}
+
+/** Who an agent token is (`GET /v1/session`): its session, its wallet, and the policy it acts under. */
+export interface SessionInfo {
+  /** The wallet the token is bound to: what every agent call names. */
+  walletId: string;
+  session: Session;
+  wallet: { id: string; name: string; status: WalletStatus; vault: string };
+  policy: Policy;
+}
+
 export interface TransferRequest {
   /** The recipient's wallet address (for a token, its associated token account receives). */
   to: string;
   /** Base units: `sol("0.25")` or `parseUnits("1.5", 6)`. */
   amount: bigint;
   /** An SPL mint; omit for SOL. */
-  mint?: string;
-  memo?: string;
+  mint?: string | undefined;
+  memo?: string | undefined;
   /** Reused for every retry of this call; generated when omitted. */
-  idempotencyKey?: string;
+  idempotencyKey?: string | undefined;
 }
 
 /** A transfer as the API shows it. */
@@ -298,9 +320,9 @@ export interface WithdrawRequest {
   /** Base units, or "all". */
   amount: bigint | 'all';
   /** A token's mint; omit for SOL. */
-  mint?: string;
+  mint?: string | undefined;
   /** Reused for every retry of this call; generated when omitted. */
-  idempotencyKey?: string;
+  idempotencyKey?: string | undefined;
 }
 
 export interface WithdrawResult {
