@@ -26,6 +26,7 @@ import { bold, green } from './ui.ts';
 const binPath = fileURLToPath(new URL('../../bin/waiaas.mjs', import.meta.url));
 const AIRDROP_LAMPORTS = 10_000_000_000n;
 const SESSION_SECONDS = 30 * 24 * 3600;
+const WALLET_NAME = 'Quickstart wallet';
 
 /**
  * A sensible first policy: SOL only, any recipient; up to 0.1 instant, 0.5 notify, 1 delayed 15 min,
@@ -81,13 +82,19 @@ const saveState = (path: string, state: QuickstartState) => {
   renameSync(temporary, path);
 };
 
-/** The README's SDK example, as quickstart prints it (the same lines, runnable as they are). */
+/** The README's SDK example (README.md, "Using it"), as quickstart prints it: runnable as it is. */
 export const sdkSnippet = (url: string): string[] => [
   "import { createClient, sol } from 'waiaas/sdk';",
   '',
-  `const waiaas = createClient({ url: process.env.WAIAAS_URL ?? '${url}', token: process.env.WAIAAS_SESSION_TOKEN });`,
-  'const { walletId } = await waiaas.sessions.current(); // the wallet this agent token is bound to',
-  "const sent = await waiaas.transfers.send(walletId, { to: process.env.RECIPIENT ?? '<recipient address>', amount: sol('0.05') });",
+  'const waiaas = createClient({',
+  `  url: process.env.WAIAAS_URL ?? '${url}',`,
+  '  token: process.env.WAIAAS_SESSION_TOKEN,',
+  '});',
+  'const { walletId } = await waiaas.sessions.current(); // the wallet this token is bound to',
+  'const sent = await waiaas.transfers.send(walletId, {',
+  "  to: process.env.RECIPIENT ?? '<recipient address>',",
+  "  amount: sol('0.05'),",
+  '});',
   'console.log(sent.status, sent.id);',
 ];
 
@@ -147,21 +154,30 @@ async function completeSteps({ daemon, store }: Started, statePath: string, stat
   }
   const owner = createClient({ url: daemon.url, token: state.ownerToken!, ownerUnlock: state.passphrase! });
   if (!state.walletId) {
-    const wallet = await owner.wallets.create({ name: 'Quickstart wallet', policy: starterPolicy });
+    // A wallet made just before an interruption, its id not yet written down, is taken over.
+    const made = (await owner.wallets.list().toArray(10)).find((wallet) => wallet.name === WALLET_NAME);
+    const wallet = made ?? (await owner.wallets.create({ name: WALLET_NAME, policy: starterPolicy }));
     Object.assign(state, { walletId: wallet.id, vault: wallet.vault });
     save();
   }
   if (!state.funded) {
-    const chain = daemon.runtime.chain;
-    const airdrop = await chain.connection.requestAirdrop(
-      new PublicKey(state.vault!),
-      Number(AIRDROP_LAMPORTS),
-    );
-    await chain.confirm(airdrop, (await chain.recentBlockhash()).lastValidBlockHeight);
+    const { sol } = await owner.balance(state.walletId!);
+    if (sol < AIRDROP_LAMPORTS) {
+      const chain = daemon.runtime.chain;
+      const airdrop = await chain.connection.requestAirdrop(
+        new PublicKey(state.vault!),
+        Number(AIRDROP_LAMPORTS - sol),
+      );
+      await chain.confirm(airdrop, (await chain.recentBlockhash()).lastValidBlockHeight);
+    }
     state.funded = true;
     save();
   }
   if (!state.sessionId || !state.sessionToken) {
+    // A session whose token was never written down can never be shown: revoke it, issue one that is.
+    for (const stray of await owner.sessions.list(state.walletId!).toArray(100)) {
+      if (stray.status === 'active') await owner.sessions.revoke(stray.id);
+    }
     const session = await owner.sessions.create(state.walletId!, {
       ttlSeconds: SESSION_SECONDS,
       label: 'quickstart',

@@ -101,8 +101,8 @@ export async function serve(options: ServeOptions = {}): Promise<number> {
   const config = loadConfig();
   // Logs go to stderr: stdout carries the banner (and, with --json, one JSON document per line).
   const logger = createLogger(config.logLevel, pino.destination({ dest: 2, sync: true }));
-  await options.beforeInit?.(config, logger);
   await checkPorts(config);
+  await options.beforeInit?.(config, logger);
   const { store, newMasterToken, newMasterTokenId } = await initialise(config, logger);
 
   let localnet: LocalnetChild | undefined;
