@@ -5,14 +5,12 @@
  * banner it never printed (a new operator token), so the next start is a first start again.
  */
 import { createServer } from 'node:net';
-import { pino } from 'pino';
 import { isWaiaasError } from '../core/errors.ts';
 import { type Config, loadConfig, resolveRpcUrl, runsEmbeddedLocalnet } from '../daemon/config.ts';
-import { createLogger, type Logger } from '../daemon/logger.ts';
-import { type Daemon, startDaemon } from '../daemon/server.ts';
-import { revokeOperatorToken, type Store } from '../store/index.ts';
-import { initialise } from './initialise.ts';
-import { type LocalnetChild, spawnLocalnet } from './localnet-child.ts';
+import type { Logger } from '../daemon/logger.ts';
+import type { Daemon } from '../daemon/server.ts';
+import type { Store } from '../store/index.ts';
+import type { LocalnetChild } from './localnet-child.ts';
 import { print } from './output.ts';
 import { waitForShutdownSignal } from './signals.ts';
 
@@ -99,9 +97,16 @@ const banner = (started: Started, rpcUrl: string, operatorToken: string | undefi
 
 export async function serve(options: ServeOptions = {}): Promise<number> {
   const config = loadConfig();
+  // Checked before the daemon's code is even loaded: a taken port is told in a moment.
+  await checkPorts(config);
+  const { pino } = await import('pino');
+  const { createLogger } = await import('../daemon/logger.ts');
+  const { startDaemon } = await import('../daemon/server.ts');
+  const { revokeOperatorToken } = await import('../store/index.ts');
+  const { initialise } = await import('./initialise.ts');
+  const { spawnLocalnet } = await import('./localnet-child.ts');
   // Logs go to stderr: stdout carries the banner (and, with --json, one JSON document per line).
   const logger = createLogger(config.logLevel, pino.destination({ dest: 2, sync: true }));
-  await checkPorts(config);
   await options.beforeInit?.(config, logger);
   const { store, newMasterToken, newMasterTokenId } = await initialise(config, logger);
 

@@ -97,8 +97,13 @@ describeWithSquads('waiaas/sdk installed from the packed package into another pr
       type: 'module',
       dependencies: { waiaas: `file:${filename}` },
       devDependencies: { '@types/node': ours.devDependencies['@types/node'] },
-      // The same resolutions as this repository's lock (pins for Node 20), so the lock is consistent.
-      overrides: ours.overrides,
+      // The same resolutions as this repository's lock (pins for Node 20), so the lock is consistent;
+      // "$name" (the version of our own dependency) written out, since this project has no such dependency.
+      overrides: JSON.parse(
+        JSON.stringify(ours.overrides).replace(/"\$([^"]+)"/g, (_, name: string) =>
+          JSON.stringify(ours.dependencies[name] ?? ours.devDependencies[name]),
+        ),
+      ),
     };
     writeFileSync(join(project, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     writeFileSync(
