@@ -12,7 +12,8 @@ import { Keypair } from '@solana/web3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyDiff } from '../../src/cli/commands/policy.ts';
 import { describeWallet } from '../../src/cli/describe.ts';
-import { sol, type Wallet } from '../../src/sdk/index.ts';
+import { describeFailure } from '../../src/cli/failure.ts';
+import { errorFromResponse, sol, type Wallet } from '../../src/sdk/index.ts';
 import { OWNER_PASSPHRASE, operatorToken, starterPolicy } from '../support/api.ts';
 import { runWaiaas } from '../support/processes.ts';
 import {
@@ -92,13 +93,8 @@ describeWithSquads('the owner commands against a running daemon', () => {
       JSON.stringify({
         ...shown.policy,
         version: 3,
-        assets: {
-          SOL: {
-            ...shown.policy.assets.SOL,
-            daily: '-5',
-            tiers: { ...shown.policy.assets.SOL.tiers, instantMax: '900000000' },
-          },
-        },
+        assets: { SOL: { ...shown.policy.assets.SOL, daily: '-5' } },
+        hours: { utc: [9, 5], days: [1, 2] },
       }),
     );
     const refused = await waiaas(['policy', 'set', setup.walletId, invalid]);
@@ -108,7 +104,7 @@ describeWithSquads('the owner commands against a running daemon', () => {
     expect(lines).toContain(
       '  assets.SOL.daily: a positive integer string in base units, without leading zeros',
     );
-    expect(lines).toContain('  assets.SOL.tiers.instantMax: instantMax must be ≤ notifyMax');
+    expect(lines).toContain('  hours.utc: utc must be [start, end) with start < end');
     expect((await setup.owner.policy.get(setup.walletId)).version).toBe(2);
   });
 
@@ -296,6 +292,29 @@ describe('how the CLI describes things', () => {
       /frozen because\s+spending_velocity: 1\.2 SOL in 10 min \(2026-01-01T00:05:00\.000Z\)/,
     );
     expect(describeWallet(wallet)).not.toContain('frozen because');
+  });
+
+  it("an API refusal is told with its code, what to do, and the API's details.issues field by field", () => {
+    const refusal = errorFromResponse(400, {
+      type: 'https://waiaas.dev/problems/validation-failed',
+      title: 'Validation failed',
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      detail: 'The policy is not valid.',
+      retryable: false,
+      action: 'Fix the named fields.',
+      details: {
+        issues: [
+          { path: 'assets.SOL.daily', message: 'a positive integer string in base units' },
+          { path: ['hours', 'utc'], message: 'utc must be [start, end) with start < end' },
+        ],
+      },
+    });
+    expect(describeFailure(refusal).split('\n')).toEqual([
+      'The policy is not valid. [VALIDATION_FAILED] Fix the named fields.',
+      '  assets.SOL.daily: a positive integer string in base units',
+      '  hours.utc: utc must be [start, end) with start < end',
+    ]);
   });
 
   it('a policy difference names each changed field, what was added and what was removed', () => {
