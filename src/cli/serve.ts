@@ -113,11 +113,15 @@ export async function serve(options: ServeOptions = {}): Promise<number> {
   let localnet: LocalnetChild | undefined;
   let daemon: Daemon | undefined;
   let bannerShown = false;
+  let shutdown: Promise<NodeJS.Signals> | undefined;
   try {
     try {
       if (runsEmbeddedLocalnet(config)) localnet = await spawnLocalnet(config.localnetPort);
       const rpcUrl = localnet?.rpcUrl ?? resolveRpcUrl(config);
       daemon = await startDaemon({ config, store, rpcUrl, logger });
+      // Listened for from here on: a Ctrl-C while the banner or the set-up is printed shuts down cleanly
+      // (a second one still stops the process at once).
+      shutdown = waitForShutdownSignal();
       const started: Started = { config, daemon, store, logger, localnet };
       const facts = banner(started, rpcUrl, newMasterToken);
       print(
@@ -151,7 +155,7 @@ export async function serve(options: ServeOptions = {}): Promise<number> {
       if (newMasterTokenId && !bannerShown) await revokeOperatorToken(store.db, newMasterTokenId);
       throw explainStartupError(error, config);
     }
-    const signal = await waitForShutdownSignal();
+    const signal = await shutdown;
     logger.info({ signal }, 'shutting down');
   } finally {
     await daemon?.close();
