@@ -175,7 +175,7 @@ async function completeSteps({ daemon, store }: Started, statePath: string, stat
   }
   if (!state.sessionId || !state.sessionToken) {
     // A session whose token was never written down can never be shown: revoke it, issue one that is.
-    for (const stray of await owner.sessions.list(state.walletId!).toArray(100)) {
+    for (const stray of await owner.sessions.list(state.walletId!)) {
       if (stray.status === 'active') await owner.sessions.revoke(stray.id);
     }
     const session = await owner.sessions.create(state.walletId!, {

@@ -251,6 +251,12 @@ export const errorCatalogue = {
     'Check WAIAAS_DB_URL and that the server runs.',
   ),
   INTERNAL: entry(500, 'Internal error', true, 'Retry; if it persists, report it with the request id.'),
+  CONSOLE_NOT_BUILT: entry(
+    503,
+    'Owner console not built',
+    false,
+    'Run npm run build:web in the WAIaaS folder, then reload /console.',
+  ),
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -8,9 +8,11 @@ import type { Logger } from './logger.ts';
 import { monitorOf, transferWatchPlugin } from './monitor/index.ts';
 import { createTransferEventRecorder } from './notifier/transfer-events.ts';
 import { commonProblems } from './plugins/common-problems.ts';
+import { consolePlugin } from './plugins/console.ts';
 import { attestationRoutes } from './routes/attestation.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { dryRunRoutes } from './routes/dry-run.ts';
+import { eventRoutes } from './routes/events.ts';
 import { ownerActRoutes } from './routes/owner-acts.ts';
 import { ownerRoutes } from './routes/owners.ts';
 import { sessionInfoRoutes } from './routes/session-info.ts';
@@ -72,6 +74,8 @@ export async function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance>
       transferRoutes(runtime),
       dryRunRoutes(runtime),
       transferWatchPlugin({ store, onAccepted: (walletId) => monitorOf(runtime).touch(walletId) }),
+      eventRoutes({ store, logger }),
+      consolePlugin(),
     ],
   });
   app.addHook('onClose', async () => {

@@ -9,6 +9,7 @@ import { amountsFromWire } from './codec.ts';
 import { type CallOptions, type ClientOptions, HttpTransport, path } from './http.ts';
 import { approvalsApi } from './resources/approvals.ts';
 import { auditApi } from './resources/audit.ts';
+import { eventsApi } from './resources/events.ts';
 import { ownersApi } from './resources/owners.ts';
 import { policyApi } from './resources/policy.ts';
 import { sessionsApi } from './resources/sessions.ts';
@@ -27,6 +28,7 @@ export class WaiaasClient {
   readonly approvals;
   readonly audit;
   readonly webhooks;
+  readonly events;
 
   constructor(options: ClientOptions) {
     this.http = new HttpTransport(options);
@@ -38,6 +40,7 @@ export class WaiaasClient {
     this.approvals = approvalsApi(this.http);
     this.audit = auditApi(this.http);
     this.webhooks = webhooksApi(this.http);
+    this.events = eventsApi(this.http);
   }
 
   /** Status of the database, chain, Squads program, enclave and fee payer; needs no token. */

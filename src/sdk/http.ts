@@ -102,8 +102,37 @@ export class HttpTransport {
     }
   }
 
-  async #once<T>(request: ApiRequest, call: CallOptions): Promise<ApiResponse<T>> {
+  /**
+   * Opens a streamed answer (server-sent events) and hands back the response once its headers are in;
+   * the caller reads and cancels the body. No timeout and no retry: a stream lasts as long as the
+   * caller's signal lets it, and a resumed stream needs the caller's cursor.
+   */
+  async stream(
+    request: ApiRequest,
+    call: Pick<CallOptions, 'signal'> & { headers?: Record<string, string> } = {},
+  ): Promise<Response> {
     const url = this.#url(request);
+    const headers = { ...this.#headers(request, {}), accept: 'text/event-stream', ...call.headers };
+    const doFetch = this.#options.fetch ?? globalThis.fetch;
+    let response: Response;
+    try {
+      response = await doFetch(url, { method: request.method, headers, signal: call.signal });
+    } catch (error) {
+      if (call.signal?.aborted) throw call.signal.reason;
+      throw new WaiaasNetworkError(url, error);
+    }
+    if (!response.ok) {
+      const text = await response.text();
+      throw errorFromResponse(
+        response.status,
+        parseBody(text, response.headers.get('content-type')),
+        response.headers,
+      );
+    }
+    return response;
+  }
+
+  #headers(request: ApiRequest, call: CallOptions): Record<string, string> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (request.auth !== false && this.#options.token)
       headers.authorization = `Bearer ${this.#options.token}`;
@@ -111,6 +140,12 @@ export class HttpTransport {
     if (request.idempotencyKey !== undefined) headers['idempotency-key'] = request.idempotencyKey;
     const unlock = call.ownerUnlock ?? this.#options.ownerUnlock;
     if (request.ownerAct && unlock !== undefined) headers['x-owner-unlock'] = unlock;
+    return headers;
+  }
+
+  async #once<T>(request: ApiRequest, call: CallOptions): Promise<ApiResponse<T>> {
+    const url = this.#url(request);
+    const headers = this.#headers(request, call);
 
     const timeout = AbortSignal.timeout(call.timeoutMs ?? this.#options.timeoutMs ?? 60_000);
     const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;

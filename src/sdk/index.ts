@@ -37,6 +37,7 @@ export type { CallOptions, ClientOptions, IdempotentCallOptions } from './http.t
 export { type ListOptions, Paginated } from './paginate.ts';
 export type { ApprovalListOptions } from './resources/approvals.ts';
 export type { AuditListOptions } from './resources/audit.ts';
+export type { EventListOptions, EventStreamOptions } from './resources/events.ts';
 export type { CreateOwnerParams } from './resources/owners.ts';
 export type { CreateSessionParams } from './resources/sessions.ts';
 export type { DryRunOptions, TransferListOptions } from './resources/transfers.ts';

@@ -78,22 +78,11 @@ export interface CreatedSession {
   expiresAt: string;
 }
 
-/** An agent session as its owner sees it (never its token). */
-export interface Session {
-  id: string;
-  walletId: string;
-  label: string | null;
-  status: 'active' | 'expired' | 'revoked';
-  createdAt: string;
-  expiresAt: string;
-  revokedAt: string | null;
-}
-
 /** Who an agent token is (`GET /v1/session`): its session, its wallet, and the policy it acts under. */
-export interface SessionInfo {
+export interface CurrentSession {
   /** The wallet the token is bound to: what every agent call names. */
   walletId: string;
-  session: Session;
+  session: SessionInfo;
   wallet: { id: string; name: string; status: WalletStatus; vault: string };
   policy: Policy;
 }
@@ -406,3 +395,25 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
+
+/** An agent session as its owner sees it; its token was shown once, at creation. */
+export interface SessionInfo {
+  id: string;
+  walletId: string;
+  label: string | null;
+  status: 'active' | 'revoked' | 'expired';
+  createdAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+}
+
+/** A page of the owner's feed: the entries after a cursor, oldest first, and the cursor to pass next. */
+export interface EventPage {
+  items: AuditEntry[];
+  cursor: string;
+}
+
+/** One event of the owner's live feed: the stream is live (from `cursor`), or an audit entry arrived. */
+export type OwnerEvent =
+  | { type: 'ready'; cursor: string }
+  | { type: 'entry'; entry: AuditEntry; cursor: string };

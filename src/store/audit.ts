@@ -109,3 +109,25 @@ export const auditPage = (db: Kysely<Database>, query: AuditPageQuery): Promise<
   if (query.before !== undefined) select = select.where('sequence', '<', query.before);
   return select.orderBy('sequence', 'desc').limit(query.limit).execute();
 };
+
+/**
+ * The entries after `after` that concern the owner (theirs, or about one of their wallets), oldest
+ * first: the live feed of the owner console, tailed by sequence so every replica's entries are seen.
+ */
+export const auditRowsAfterForOwner = (
+  db: Kysely<Database>,
+  query: { ownerId: string; after: bigint; limit: number },
+): Promise<AuditRow[]> =>
+  db
+    .selectFrom('audit_log')
+    .selectAll()
+    .where('sequence', '>', query.after)
+    .where((eb) =>
+      eb.or([
+        eb('owner_id', '=', query.ownerId),
+        eb('wallet_id', 'in', eb.selectFrom('wallets').select('id').where('owner_id', '=', query.ownerId)),
+      ]),
+    )
+    .orderBy('sequence', 'asc')
+    .limit(query.limit)
+    .execute();

@@ -73,3 +73,20 @@ export const revokeSession = async (db: Kysely<Database>, id: string): Promise<b
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 };
+
+/** The wallet's sessions, newest first (revoked and expired ones too: the owner sees what was issued). */
+export const listSessionsOfWallet = async (
+  db: Kysely<Database>,
+  walletId: string,
+  limit: number,
+): Promise<Session[]> => {
+  const rows = await db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('wallet_id', '=', walletId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map(fromRow);
+};

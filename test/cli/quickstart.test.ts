@@ -164,7 +164,7 @@ describeWithSquads('quickstart on a first run', () => {
     const connection = new Connection(`http://127.0.0.1:${env.WAIAAS_LOCALNET_PORT}`, 'confirmed');
     expect(await connection.getBalance(new PublicKey(vault))).toBe(10_000_000_000);
     const url = `http://127.0.0.1:${env.WAIAAS_PORT}`;
-    const sessions = await createClient({ url, token: ownerToken }).sessions.list(walletId).toArray(10);
+    const sessions = await createClient({ url, token: ownerToken }).sessions.list(walletId);
     expect(sessions.filter((session) => session.status === 'active').map((session) => session.id)).toEqual([
       sessionId,
     ]);

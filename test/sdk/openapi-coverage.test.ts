@@ -48,8 +48,8 @@ const invocations: Record<string, Invocation> = {
   'wallets.rotateAgentKey': (c) => c.wallets.rotateAgentKey(ID),
   'wallets.withdraw': (c) => c.wallets.withdraw(ID, { to: ADDRESS, amount: 1n, mint: ADDRESS }),
   'sessions.create': (c) => c.sessions.create(ID, { ttlSeconds: 60, label: 'l' }),
+  'sessions.list': (c) => c.sessions.list(ID),
   'sessions.revoke': (c) => c.sessions.revoke(ID),
-  'sessions.list': (c) => c.sessions.list(ID).firstPage(),
   'sessions.current': (c) => c.sessions.current(),
   'policy.get': (c) => c.policy.get(ID),
   'policy.set': (c) => c.policy.set(ID, POLICY),
@@ -74,6 +74,10 @@ const invocations: Record<string, Invocation> = {
   'webhooks.deliveries': (c) =>
     c.webhooks.deliveries(ID, { limit: 1, cursor: 'c', status: 'failed' }).firstPage(),
   'webhooks.redeliver': (c) => c.webhooks.redeliver(ID, ID2),
+  'events.list': (c) => c.events.list({ after: '1', limit: 1 }),
+  'events.stream': async (c) => {
+    for await (const _event of c.events.stream({ after: '1' })) break;
+  },
 };
 
 /** Served but not in the OpenAPI document by design (DESIGN.md §5: GET /metrics, /openapi.json). */

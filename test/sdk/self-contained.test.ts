@@ -96,6 +96,7 @@ describe('the SDK depends on nothing but itself and the standard fetch', () => {
       'approvals',
       'audit',
       'webhooks',
+      'events',
     ]);
   });
 });

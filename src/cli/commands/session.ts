@@ -35,7 +35,7 @@ export function register(program: Command): void {
   apiOptions(
     session.command('list').description("a wallet's agent sessions, newest first").argument('<wallet-id>'),
   ).action(async (walletId: string, flags: ApiFlags) => {
-    const sessions = await apiClient(flags).sessions.list(walletId).toArray(1000);
+    const sessions = await apiClient(flags).sessions.list(walletId);
     print(
       flags,
       () =>

@@ -47,7 +47,7 @@ const auditQuery = z.strictObject({
   kind: z.enum(auditKinds).optional(),
 });
 
-const present = (row: AuditRow) => ({
+export const presentAuditEntry = (row: AuditRow) => ({
   sequence: row.sequence.toString(),
   at: new Date(Number(row.at)).toISOString(),
   kind: row.kind as (typeof auditKinds)[number],
@@ -105,7 +105,7 @@ export const auditRoutes =
         const page = rows.slice(0, limit);
         const last = page.at(-1);
         return {
-          items: page.map(present),
+          items: page.map(presentAuditEntry),
           nextCursor: rows.length > limit && last ? last.sequence.toString() : null,
         };
       },

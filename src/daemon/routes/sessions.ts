@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { WaiaasError } from '../../core/errors.ts';
 import { generateToken, hashToken } from '../../core/tokens.ts';
-import { findSession, insertSession, revokeSession } from '../../store/index.ts';
+import { findSession, insertSession, listSessionsOfWallet, revokeSession } from '../../store/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import { requireRole } from '../auth.ts';
 import { problemSchema } from '../problem.ts';
@@ -20,6 +20,23 @@ export const createSessionBody = z.strictObject({
 });
 
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
+
+export const sessionSchema = z
+  .object({
+    id: z.string(),
+    walletId: z.string(),
+    label: z.string().nullable(),
+    status: z.enum(['active', 'revoked', 'expired']),
+    createdAt: z.string(),
+    expiresAt: z.string(),
+    revokedAt: z.string().nullable(),
+  })
+  .meta({
+    id: 'Session',
+    description: 'an agent session as its owner sees it; its token is never shown again',
+  });
+
+const isoOf = (epochMs: bigint) => new Date(Number(epochMs)).toISOString();
 
 export const sessionRoutes =
   (runtime: Runtime): FastifyPluginAsync =>
@@ -65,6 +82,46 @@ export const sessionRoutes =
         return reply
           .status(201)
           .send({ id: session.id, token, expiresAt: new Date(Number(expiresAt)).toISOString() });
+      },
+    );
+
+    typed.get(
+      '/v1/wallets/:id/sessions',
+      {
+        onRequest: requireRole(runtime.store, 'owner'),
+        schema: {
+          summary: "The wallet's agent sessions, newest first, revoked and expired ones included",
+          tags: ['sessions'],
+          security: [{ bearer: [] }],
+          params: idParamsSchema,
+          querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(100) }),
+          response: {
+            200: z.object({ items: z.array(sessionSchema), nextCursor: z.string().nullable() }),
+            ...errors,
+          },
+        },
+      },
+      async (request) => {
+        const wallet = await walletFor(runtime.store, request.principal, request.params.id);
+        const now = BigInt(Date.now());
+        const sessions = await listSessionsOfWallet(runtime.store.db, wallet.id, request.query.limit);
+        return {
+          items: sessions.map((session) => ({
+            id: session.id,
+            walletId: session.walletId,
+            label: session.label,
+            status:
+              session.revokedAt !== null
+                ? ('revoked' as const)
+                : session.expiresAt <= now
+                  ? ('expired' as const)
+                  : ('active' as const),
+            createdAt: isoOf(session.createdAt),
+            expiresAt: isoOf(session.expiresAt),
+            revokedAt: session.revokedAt === null ? null : isoOf(session.revokedAt),
+          })),
+          nextCursor: null,
+        };
       },
     );
 

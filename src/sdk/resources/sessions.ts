@@ -4,8 +4,7 @@
  */
 import { amountsFromWire } from '../codec.ts';
 import { type CallOptions, type HttpTransport, path } from '../http.ts';
-import { Paginated } from '../paginate.ts';
-import type { CreatedSession, Page, Session, SessionInfo } from '../types.ts';
+import type { CreatedSession, CurrentSession, Page, SessionInfo } from '../types.ts';
 
 export interface CreateSessionParams {
   /** How long the token lives, 60 s to 90 days. */
@@ -22,25 +21,23 @@ export const sessionsApi = (http: HttpTransport) => ({
     return response.body;
   },
 
+  /** The wallet's sessions, newest first, revoked and expired ones included (never their tokens). */
+  async list(walletId: string, call?: CallOptions): Promise<SessionInfo[]> {
+    const response = await http.request<Page<SessionInfo>>(
+      { method: 'GET', path: path`/v1/wallets/${walletId}/sessions` },
+      call,
+    );
+    return response.body.items;
+  },
+
   async revoke(sessionId: string, call?: CallOptions): Promise<void> {
     await http.request({ method: 'DELETE', path: path`/v1/sessions/${sessionId}` }, call);
   },
 
-  /** The wallet's sessions, newest first, with their status (owner token; never the tokens). */
-  list(walletId: string, call: CallOptions = {}): Paginated<Session> {
-    return new Paginated(async (cursor) => {
-      const response = await http.request<Page<Session>>(
-        { method: 'GET', path: path`/v1/wallets/${walletId}/sessions`, query: { cursor } },
-        call,
-      );
-      return response.body;
-    });
-  },
-
   /** Who this agent token is: its session, its wallet (`walletId`) and the policy it acts under. */
-  async current(call?: CallOptions): Promise<SessionInfo> {
+  async current(call?: CallOptions): Promise<CurrentSession> {
     const response = await http.request<unknown>({ method: 'GET', path: '/v1/session' }, call);
-    const info = amountsFromWire<Omit<SessionInfo, 'walletId'>>(response.body);
+    const info = amountsFromWire<Omit<CurrentSession, 'walletId'>>(response.body);
     return { ...info, walletId: info.wallet.id };
   },
 });
