@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx's loader, so a fresh clone needs no build step.
-import { register } from 'tsx/esm/api';
+// The CLI runs as built JavaScript (dist/cli, made by scripts/build.mjs). In a checkout whose sources
+// changed since the last build, the stale part is built first (the check costs a few milliseconds).
+import { ensureBuilt } from '../scripts/build.mjs';
 
-register();
-await import('../src/cli/main.ts');
+await ensureBuilt((line) => process.stderr.write(`waiaas: ${line} (sources changed since the last build)\n`));
+process.setSourceMapsEnabled(true);
+await import('../dist/cli/main.js');

@@ -14,6 +14,8 @@ export interface Initialised {
   readonly store: Store;
   /** The operator token issued by this call, to print once; undefined when one already existed. */
   readonly newMasterToken: string | undefined;
+  /** Its id, so a start that fails before printing it can revoke it (the next start issues another). */
+  readonly newMasterTokenId: string | undefined;
   readonly createdDataDir: boolean;
 }
 
@@ -46,7 +48,7 @@ export async function initialise(config: Config, logger?: Logger): Promise<Initi
     ...(logger ? { logger } : {}),
   });
   try {
-    const newMasterToken = await store.writeTransaction(async (trx) => {
+    const issued = await store.writeTransaction(async (trx) => {
       if (config.masterToken) {
         // A changed WAIAAS_MASTER_TOKEN replaces the one it was before; it does not add a second.
         const adopted = await adoptOperatorToken(trx, hashToken(config.masterToken), 'WAIAAS_MASTER_TOKEN');
@@ -63,10 +65,10 @@ export async function initialise(config: Config, logger?: Logger): Promise<Initi
       }
       if (await hasActiveOperatorToken(trx)) return undefined;
       const token = generateToken('waiaas_op_');
-      await insertOperatorToken(trx, { tokenHash: hashToken(token), label: 'waiaas init' });
-      return token;
+      const { id } = await insertOperatorToken(trx, { tokenHash: hashToken(token), label: 'waiaas init' });
+      return { token, id };
     });
-    return { store, newMasterToken, createdDataDir };
+    return { store, newMasterToken: issued?.token, newMasterTokenId: issued?.id, createdDataDir };
   } catch (error) {
     await store.close();
     throw error;

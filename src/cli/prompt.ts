@@ -13,8 +13,7 @@ export function promptSecret(question: string): Promise<string> {
   if (!process.stdin.isTTY) {
     return Promise.reject(
       new WaiaasError('VALIDATION_FAILED', {
-        message:
-          'No terminal to ask for the secret on; pass --passphrase-stdin and write it to standard input.',
+        message: 'No terminal to ask for the secret on; pass --unlock-stdin and write it to standard input.',
       }),
     );
   }
@@ -38,7 +37,7 @@ export function promptSecret(question: string): Promise<string> {
 }
 
 /** Asks a yes/no question on the terminal; without one, only an explicit --yes confirms. */
-export async function confirm(question: string, assumeYes: boolean): Promise<boolean> {
+export async function confirm(question: string, assumeYes: boolean | undefined): Promise<boolean> {
   if (assumeYes) return true;
   if (!process.stdin.isTTY) {
     throw new WaiaasError('VALIDATION_FAILED', {

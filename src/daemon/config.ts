@@ -125,6 +125,7 @@ const keySchemas = {
       ),
     )
     .default([]),
+  program_source_rpc: httpUrl.optional(),
 } as const;
 
 type ConfigKey = keyof typeof keySchemas;
@@ -153,6 +154,8 @@ export interface Config {
   readonly x402AllowedOrigins: readonly string[];
   /** Hosts (names, IPs, CIDRs) webhooks may reach although they are private or local. */
   readonly webhookAllowHosts: readonly string[];
+  /** Where `waiaas quickstart` fetches the Squads program from when it is missing (default mainnet-beta). */
+  readonly programSourceRpc: string | undefined;
   readonly configFile: string;
   readonly sqlitePath: string;
 }
@@ -285,6 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     x402AllowedOrigins: values.x402_allowed_origins as string[],
     webhookAllowHosts: values.webhook_allow_hosts as string[],
+    programSourceRpc: values.program_source_rpc as string | undefined,
   };
 }
 
@@ -329,4 +333,50 @@ export const defaultConfigToml = `# WAIaaS configuration. Every key can be overr
 # x402_allowed_origins = "http://127.0.0.1:4021"   # x402 may fetch these although they are not public
 # Webhooks may only reach public addresses; allow private or local receivers here (names, IPs, CIDRs):
 # webhook_allow_hosts = ["hooks.internal.example", "10.0.5.0/24"]
+# program_source_rpc = "https://api.mainnet-beta.solana.com"   # where quickstart fetches the Squads program
 `;
+
+/**
+ * WAIAAS_* variables that are not configuration keys but are read elsewhere: the data directory, the
+ * CLI's daemon and token, the MCP server's, the daemon's keystore passphrase and the enclave's vault.
+ */
+export const otherEnvNames: readonly string[] = [
+  'WAIAAS_DATA_DIR',
+  'WAIAAS_URL',
+  'WAIAAS_TOKEN',
+  'WAIAAS_SESSION_TOKEN',
+  'WAIAAS_WALLET_ID',
+  'WAIAAS_DAEMON_PASSPHRASE',
+  'WAIAAS_ENCLAVE_VAULT_PASSPHRASE',
+];
+
+/** Every WAIAAS_* variable something here reads; the test suite's own (WAIAAS_TEST_*) are left alone. */
+export const knownEnvNames = (): string[] => [...configKeys.map(envName), ...otherEnvNames];
+
+const editDistance = (a: string, b: string): number => {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+};
+
+/** One warning per set WAIAAS_* variable nothing reads, naming the known one closest to it (a typo?). */
+export function unknownEnvWarnings(env: NodeJS.ProcessEnv): string[] {
+  const known = knownEnvNames();
+  return Object.keys(env)
+    .filter((name) => name.startsWith('WAIAAS_') && !name.startsWith('WAIAAS_TEST_') && !known.includes(name))
+    .sort()
+    .map((name) => {
+      const closest = [...known].sort((a, b) => editDistance(name, a) - editDistance(name, b))[0];
+      return `warning: ${name} is not a WAIaaS setting and is ignored; did you mean ${closest}?`;
+    });
+}

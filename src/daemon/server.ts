@@ -15,6 +15,7 @@ import { eventRoutes } from './routes/events.ts';
 import { operatorTokenRoutes } from './routes/operator-tokens.ts';
 import { ownerActRoutes } from './routes/owner-acts.ts';
 import { ownerRoutes } from './routes/owners.ts';
+import { sessionInfoRoutes } from './routes/session-info.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { transferRoutes } from './routes/transfers.ts';
 import { walletStatusRoutes } from './routes/wallet-status.ts';
@@ -66,6 +67,7 @@ export async function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance>
       operatorTokenRoutes(runtime),
       walletRoutes(runtime),
       sessionRoutes(runtime),
+      sessionInfoRoutes(runtime),
       ownerActRoutes(runtime),
       walletStatusRoutes(runtime),
       transferRoutes(runtime),
@@ -81,11 +83,13 @@ export async function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance>
 
 export async function startDaemon({ config, store, rpcUrl, logger }: StartDaemonOptions): Promise<Daemon> {
   const runtime = await startRuntime({ config, store, rpcUrl, logger });
-  let app: FastifyInstance;
+  let app: FastifyInstance | undefined;
   try {
     app = await buildDaemonApp(runtime);
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
+    // listen() readies the app first, which starts its workers: close it, or they outlive the store.
+    await app?.close().catch(() => undefined);
     await runtime.close();
     throw error;
   }

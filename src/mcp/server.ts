@@ -19,8 +19,11 @@ import { createHandlers, type McpHandlers, UnknownResourceError, UnknownToolErro
 
 export const MCP_SERVER_NAME = 'waiaas';
 
-export function walletFromConfig(config: McpConfig): AgentWallet {
-  return new AgentWallet(createClient({ url: config.url, token: config.sessionToken }), config.walletId);
+/** The agent's wallet: the configured one, else the one its session token is bound to (GET /v1/session). */
+export async function walletFromConfig(config: McpConfig): Promise<AgentWallet> {
+  const client = createClient({ url: config.url, token: config.sessionToken });
+  const walletId = config.walletId ?? (await client.sessions.current()).walletId;
+  return new AgentWallet(client, walletId);
 }
 
 /** Unknown names are protocol errors (invalid params); everything else is answered by the handlers. */
@@ -49,7 +52,7 @@ export async function createMcpServer(handlers: McpHandlers, version: string): P
 
 /** Serves on stdin/stdout until the client goes away; resolves then. */
 export async function runMcpServer(config: McpConfig, version: string): Promise<void> {
-  const server = await createMcpServer(createHandlers(walletFromConfig(config)), version);
+  const server = await createMcpServer(createHandlers(await walletFromConfig(config)), version);
   const closed = new Promise<void>((resolve) => {
     server.onclose = resolve;
     // The stdio transport does not notice its client leaving; stdin ending is that signal.

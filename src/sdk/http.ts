@@ -10,29 +10,29 @@ export interface ClientOptions {
   /** The daemon's base URL, e.g. http://127.0.0.1:7700. */
   url: string;
   /** Bearer token: an operator, owner or agent session token. */
-  token?: string;
+  token?: string | undefined;
   /** The owner's second factor (keystore passphrase or MFA code), sent only with owner-key acts. */
-  ownerUnlock?: string;
+  ownerUnlock?: string | undefined;
   /** Retrying of transient failures; `false` turns it off. */
-  retry?: RetryOptions | false;
+  retry?: RetryOptions | false | undefined;
   /** Time allowed for one attempt, in ms. Default 60,000 (a transfer waits for its confirmation). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Another fetch (a proxy-aware one, a test double); default globalThis.fetch. */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
 }
 
 /** What every method takes last. */
 export interface CallOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** The owner's second factor for this call, instead of the client's `ownerUnlock`. */
-  ownerUnlock?: string;
-  retry?: RetryOptions | false;
-  timeoutMs?: number;
+  ownerUnlock?: string | undefined;
+  retry?: RetryOptions | false | undefined;
+  timeoutMs?: number | undefined;
 }
 
 /** For calls that change state: with a key, a retried call is answered from the first one. */
 export interface IdempotentCallOptions extends CallOptions {
-  idempotencyKey?: string;
+  idempotencyKey?: string | undefined;
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';

@@ -70,6 +70,8 @@ export interface Wallet {
   ownerPublicKey: string;
   policy: Policy;
   createdAt: string;
+  /** Why the wallet is frozen, when it is (e.g. a monitor rule, or the owner's kill switch). */
+  frozenReason?: { code: string; detail?: string; at?: string } | null;
   [field: string]: unknown;
 }
 
@@ -80,16 +82,25 @@ export interface CreatedSession {
   expiresAt: string;
 }
 
+/** Who an agent token is (`GET /v1/session`): its session, its wallet, and the policy it acts under. */
+export interface CurrentSession {
+  /** The wallet the token is bound to: what every agent call names. */
+  walletId: string;
+  session: SessionInfo;
+  wallet: { id: string; name: string; status: WalletStatus; vault: string };
+  policy: Policy;
+}
+
 export interface TransferRequest {
   /** The recipient's wallet address (for a token, its associated token account receives). */
   to: string;
   /** Base units: `sol("0.25")` or `parseUnits("1.5", 6)`. */
   amount: bigint;
   /** An SPL mint; omit for SOL. */
-  mint?: string;
-  memo?: string;
+  mint?: string | undefined;
+  memo?: string | undefined;
   /** Reused for every retry of this call; generated when omitted. */
-  idempotencyKey?: string;
+  idempotencyKey?: string | undefined;
 }
 
 /** A transfer as the API shows it. */
@@ -304,9 +315,9 @@ export interface WithdrawRequest {
   /** Base units, or "all". */
   amount: bigint | 'all';
   /** A token's mint; omit for SOL. */
-  mint?: string;
+  mint?: string | undefined;
   /** Reused for every retry of this call; generated when omitted. */
-  idempotencyKey?: string;
+  idempotencyKey?: string | undefined;
 }
 
 export interface WithdrawResult {

@@ -93,13 +93,25 @@ forEachEngine((engine, { makeStore }) => {
       await app.listen({ host: '127.0.0.1', port: 0 });
       const address = app.server.address() as { port: number };
       const url = `http://127.0.0.1:${address.port}`;
-      const { run } = await import('../../src/cli/commands/operator.ts');
+      const { createProgram } = await import('../../src/cli/program.ts');
       const printed: string[] = [];
-      vi.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line));
+      vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        printed.push(String(chunk));
+        return true;
+      });
+      vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      const run = async (args: string[]): Promise<number> => {
+        try {
+          await createProgram().parseAsync(['operator', ...args], { from: 'user' });
+          return 0;
+        } catch (error) {
+          return (error as { exitCode?: number }).exitCode === 0 ? 0 : 2;
+        }
+      };
       const cli = async (...args: string[]) => {
         printed.length = 0;
         const code = await run([...args, '--url', url, '--token', first, '--json']);
-        return { code, output: printed.join('\n') };
+        return { code, output: printed.join('').trim() };
       };
 
       const created = await cli('token', 'create', '--label', 'cli');

@@ -74,6 +74,7 @@ const MATRIX: Record<string, readonly Expected[]> = {
   'POST /v1/wallets/{id}/sessions':                          [U,   R,      E,      F,       F,         F,    N,         201],
   'GET /v1/wallets/{id}/sessions':                           [U,   R,      E,      F,       F,         F,    N,         200],
   'DELETE /v1/sessions/{id}':                                [U,   R,      E,      F,       F,         F,    N,         204],
+  'GET /v1/session':                                         [U,   R,      E,      F,       200,       200,  F,         F  ],
   'POST /v1/wallets/{id}/freeze':                            [U,   R,      E,      F,       F,         F,    N,         L  ],
   'POST /v1/wallets/{id}/resume':                            [U,   R,      E,      F,       F,         F,    N,         L  ],
   'POST /v1/wallets/{id}/rotate-agent-key':                  [U,   R,      E,      F,       F,         F,    N,         L  ],

@@ -36,7 +36,7 @@ describe('waiaas owner and keystore commands', () => {
 
   it('creates a local owner whose keystore holds the key under the passphrase, never in the clear', async () => {
     const created = await waiaas(
-      ['owner', 'create', '--name', 'Alice', '--passphrase-stdin', '--json'],
+      ['owner', 'create', '--name', 'Alice', '--unlock-stdin', '--json'],
       env,
       `${passphrase}\n`,
     );
@@ -65,7 +65,7 @@ describe('waiaas owner and keystore commands', () => {
 
     // Changing the passphrase needs the current one; the wrong one changes nothing.
     const refused = await waiaas(
-      ['keystore', 'change-passphrase', '--owner', owner.id, '--passphrase-stdin'],
+      ['keystore', 'change-passphrase', '--owner', owner.id, '--unlock-stdin'],
       env,
       'not the passphrase\nanother passphrase 123\n',
     );
@@ -74,14 +74,14 @@ describe('waiaas owner and keystore commands', () => {
     expect(refused.stderr).not.toContain('another passphrase 123');
     const before = readFileSync(keystore, 'utf8');
     const changed = await waiaas(
-      ['keystore', 'change-passphrase', '--owner', owner.id, '--passphrase-stdin'],
+      ['keystore', 'change-passphrase', '--owner', owner.id, '--unlock-stdin'],
       env,
       `${passphrase}\nanother passphrase 123\n`,
     );
     expect(changed.code).toBe(0);
     expect(readFileSync(keystore, 'utf8')).not.toBe(before);
     const back = await waiaas(
-      ['keystore', 'change-passphrase', keystore, '--passphrase-stdin'],
+      ['keystore', 'change-passphrase', keystore, '--unlock-stdin'],
       env,
       `another passphrase 123\n${passphrase}\n`,
     );

@@ -23,7 +23,7 @@ describeWithSquads('waiaas programs fetch', () => {
 
   it('dumps the Squads program from a cluster over JSON-RPC and pins its hash', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'waiaas-fetched-')), 'squads_v4.so');
-    const command = runWaiaas(['programs', 'fetch', '--rpc', localnet.rpcUrl, '--out', out], {});
+    const command = runWaiaas(['programs', 'fetch', '--rpc', localnet.rpcUrl, '--out', out, '--json'], {});
     const { code } = await command.exited;
     expect(command.stderr()).toBe('');
     expect(code).toBe(0);

@@ -23,6 +23,13 @@ describe('waiaas mcp configuration', () => {
     });
   });
 
+  it('needs no wallet id: without one, the wallet is the one the token is bound to (GET /v1/session)', () => {
+    expect(readMcpConfig([], { WAIAAS_SESSION_TOKEN: 'waiaas_ses_abc' })).toEqual({
+      url: DEFAULT_DAEMON_URL,
+      sessionToken: 'waiaas_ses_abc',
+    });
+  });
+
   it('takes the token from the environment only, never from the command line (it would show in ps)', () => {
     expect(() => readMcpConfig(['--token', 'waiaas_ses_abc'], { WAIAAS_WALLET_ID: 'wal_1' })).toThrow(
       /token/,

@@ -1,7 +1,8 @@
 /**
  * `waiaas mcp` end to end, as an MCP client runs it: spawned over stdio with the real client of
  * @modelcontextprotocol/sdk, against a whole daemon (localnet with the real Squads program, the
- * enclave as its own process). The agent lists its tools, sends an instant transfer that confirms on
+ * enclave as its own process), configured as quickstart prints it: the daemon's URL and the agent's
+ * token, nothing else. The agent lists its tools, sends an instant transfer that confirms on
  * chain, gets a policy refusal back as a tool error saying why and what would pass, and reads its budget.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -46,8 +47,8 @@ describeWithSquads('waiaas mcp over stdio', () => {
       env: {
         ...getDefaultEnvironment(),
         WAIAAS_URL: listening.url,
+        // No WAIAAS_WALLET_ID: the server asks the daemon which wallet the token is bound to.
         WAIAAS_SESSION_TOKEN: setup.sessionToken,
-        WAIAAS_WALLET_ID: setup.walletId,
       },
       stderr: 'pipe',
     });

@@ -50,6 +50,7 @@ const invocations: Record<string, Invocation> = {
   'sessions.create': (c) => c.sessions.create(ID, { ttlSeconds: 60, label: 'l' }),
   'sessions.list': (c) => c.sessions.list(ID),
   'sessions.revoke': (c) => c.sessions.revoke(ID),
+  'sessions.current': (c) => c.sessions.current(),
   'policy.get': (c) => c.policy.get(ID),
   'policy.set': (c) => c.policy.set(ID, POLICY),
   'transfers.send': (c) => c.transfers.send(ID, { to: ADDRESS, amount: 1n, mint: ADDRESS, memo: 'm' }),

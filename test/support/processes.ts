@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -31,11 +31,25 @@ export interface RunningCommand {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs `waiaas <args>` as a user would, through the package's bin. */
+/** Command lines of the running processes that mention `needle` (a data directory, a port flag). */
+export function processesMentioning(needle: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-af', '--', needle], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !line.includes('pgrep'));
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+/**
+ * Runs `waiaas <args>` as a user would, through the package's bin (the built CLI). Quickstart's
+ * program source defaults to a closed loopback port, so no test ever reaches a public RPC.
+ */
 export function runWaiaas(args: string[], env: NodeJS.ProcessEnv, input?: string): RunningCommand {
   const child = spawn(process.execPath, [binPath, ...args], {
     cwd: repoRoot,
-    env: { ...process.env, ...env },
+    env: { ...process.env, WAIAAS_PROGRAM_SOURCE_RPC: 'http://127.0.0.1:9', ...env },
     stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   if (input !== undefined) child.stdin?.end(input);

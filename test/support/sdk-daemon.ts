@@ -35,6 +35,7 @@ export interface OwnerWalletAgent {
   readonly owner: WaiaasClient;
   readonly agent: WaiaasClient;
   readonly ownerId: string;
+  readonly ownerToken: string;
   readonly ownerPublicKey: string;
   readonly walletId: string;
   readonly vault: string;
@@ -60,6 +61,7 @@ export async function createOwnerWalletAgent(
     owner,
     agent: createClient({ url: listening.url, token: session.token }),
     ownerId: created.id,
+    ownerToken: created.token,
     ownerPublicKey: created.publicKey,
     walletId: wallet.id,
     vault: wallet.vault,

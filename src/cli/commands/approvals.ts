@@ -1,94 +1,97 @@
-import { parseArgs } from 'node:util';
-import { formatUnits, type Transfer } from '../../sdk/index.ts';
-import { apiClient, clientOptions, ownerFactor } from '../api-client.ts';
-import { printError } from '../output.ts';
+import type { Command } from 'commander';
+import type { Transfer } from '../../sdk/index.ts';
+import { apiClient, ownerFactor } from '../api-client.ts';
+import { describeTransfer, statusColour } from '../describe.ts';
+import { type ApiFlags, apiOptions, type OwnerActFlags, ownerActOptions } from '../flags.ts';
+import { print } from '../output.ts';
 import { confirm } from '../prompt.ts';
-import { bold, table, withSpinner } from '../ui.ts';
-import { jsonBigint } from './wallet.ts';
+import { table, withSpinner } from '../ui.ts';
+import { formatAmount, tokenDecimals } from '../units.ts';
 
-const help = `Usage (owner token in --token or WAIAAS_TOKEN):
-  waiaas approvals [list]
-  waiaas approvals approve TRANSFER_ID [--yes] [--unlock-stdin]
-  waiaas approvals reject TRANSFER_ID [--yes] [--unlock-stdin]
-Options: --json`;
+export function register(program: Command): void {
+  const approvals = program
+    .command('approvals')
+    .description('transfers above the delay tier, waiting for your approval');
 
-const amountOf = (transfer: Transfer) =>
-  transfer.asset === 'SOL'
-    ? `${formatUnits(transfer.amount, 9)} SOL`
-    : `${transfer.amount} base units of ${transfer.asset}`;
+  apiOptions(
+    approvals.command('list', { isDefault: true }).description('what waits for your approval (the default)'),
+  ).action(async (flags: ApiFlags) => {
+    const client = apiClient(flags);
+    const pending = await client.approvals.list().toArray(1000);
+    const amounts = await amountsOf(client, pending);
+    print(
+      flags,
+      () =>
+        pending.length === 0
+          ? 'no transfers wait for your approval'
+          : table(
+              ['TRANSFER', 'WALLET', 'AMOUNT', 'TO', 'EXPIRES'],
+              pending.map((transfer) => [
+                transfer.id,
+                transfer.walletId,
+                amounts.get(transfer.id) ?? '',
+                transfer.to,
+                transfer.expiresAt ?? '-',
+              ]),
+            ),
+      pending,
+    );
+  });
 
-export function describeTransfer(transfer: Transfer): string {
-  const rows: [string, string][] = [
-    ['transfer', transfer.id],
-    ['wallet', transfer.walletId],
-    ['amount', amountOf(transfer)],
-    ['to', transfer.to],
-    ['tier', transfer.tier],
-    ['status', transfer.status],
-    ...(transfer.memo ? ([['memo', transfer.memo]] as [string, string][]) : []),
-    ...(transfer.expiresAt ? ([['expires', transfer.expiresAt]] as [string, string][]) : []),
-  ];
-  return rows.map(([label, value]) => `${bold(label.padEnd(10))} ${value}`).join('\n');
+  for (const decision of ['approve', 'reject'] as const) {
+    ownerActOptions(
+      approvals
+        .command(decision)
+        .description(
+          decision === 'approve'
+            ? 'approve a transfer: your Owner Key signs, and it executes on chain'
+            : 'reject a transfer (its proposal is voted down on chain)',
+        )
+        .argument('<transfer-id>'),
+      true,
+    ).action(async (transferId: string, flags: OwnerActFlags) => {
+      const client = apiClient(flags);
+      const transfer = await client.transfers.get(transferId);
+      const decimals =
+        transfer.asset === 'SOL'
+          ? undefined
+          : (await tokenDecimals(client, transfer.walletId)).get(transfer.asset);
+      if (!flags.json) process.stdout.write(`${describeTransfer(transfer, decimals)}\n`);
+      const question =
+        decision === 'approve' ? 'Approve and execute this transfer?' : 'Reject this transfer?';
+      if (!(await confirm(question, flags.yes))) {
+        process.stderr.write('nothing done\n');
+        process.exitCode = 1;
+        return;
+      }
+      const ownerUnlock = await ownerFactor(flags.unlockStdin);
+      const result = await withSpinner(
+        decision === 'approve' ? 'approving and executing on chain…' : 'rejecting…',
+        () =>
+          decision === 'approve'
+            ? client.approvals.approve(transferId, { ownerUnlock })
+            : client.approvals.reject(transferId, { ownerUnlock }),
+      );
+      print(flags, () => `${transferId}: ${statusColour(result.status)}`, result);
+    });
+  }
 }
 
-export async function run(args: string[]): Promise<number> {
-  const [first, ...rest] = args;
-  const subcommand = first === undefined || first.startsWith('--') ? 'list' : first;
-  const { values, positionals } = parseArgs({
-    args: first === undefined || first.startsWith('--') ? args : rest,
-    strict: true,
-    allowPositionals: true,
-    options: clientOptions,
-  });
-  const client = apiClient(values);
-
-  if (subcommand === 'list') {
-    const pending = await client.approvals.list().toArray(1000);
-    if (values.json) console.log(JSON.stringify(pending, jsonBigint));
-    else if (pending.length === 0) console.log('no transfers wait for your approval');
-    else
-      console.log(
-        table(
-          ['TRANSFER', 'WALLET', 'AMOUNT', 'TO', 'EXPIRES'],
-          pending.map((transfer) => [
-            transfer.id,
-            transfer.walletId,
-            amountOf(transfer),
-            transfer.to,
-            transfer.expiresAt ?? '-',
-          ]),
-        ),
-      );
-    return 0;
+/** Each transfer's amount in human units (token decimals read once per wallet). */
+export async function amountsOf(
+  client: ReturnType<typeof apiClient>,
+  transfers: readonly Transfer[],
+): Promise<Map<string, string>> {
+  const byWallet = new Map<string, Promise<Map<string, number>>>();
+  const result = new Map<string, string>();
+  for (const transfer of transfers) {
+    let decimals: number | undefined;
+    if (transfer.asset !== 'SOL') {
+      if (!byWallet.has(transfer.walletId))
+        byWallet.set(transfer.walletId, tokenDecimals(client, transfer.walletId));
+      decimals = (await byWallet.get(transfer.walletId)!).get(transfer.asset);
+    }
+    result.set(transfer.id, formatAmount(transfer.asset, transfer.amount, decimals));
   }
-  if (subcommand !== 'approve' && subcommand !== 'reject') {
-    printError(help);
-    return 2;
-  }
-  const transferId = positionals[0];
-  if (!transferId) {
-    printError(`TRANSFER_ID is required\n${help}`);
-    return 2;
-  }
-  const transfer = await client.transfers.get(transferId);
-  if (!values.json) console.log(describeTransfer(transfer));
-  if (
-    !(await confirm(
-      `${subcommand === 'approve' ? 'Approve and execute' : 'Reject'} this transfer?`,
-      values.yes,
-    ))
-  ) {
-    console.log('nothing done');
-    return 1;
-  }
-  const ownerUnlock = await ownerFactor(values['unlock-stdin']);
-  const result = await withSpinner(
-    subcommand === 'approve' ? 'approving and executing on chain…' : 'rejecting…',
-    () =>
-      subcommand === 'approve'
-        ? client.approvals.approve(transferId, { ownerUnlock })
-        : client.approvals.reject(transferId, { ownerUnlock }),
-  );
-  console.log(values.json ? JSON.stringify(result, jsonBigint) : `${transferId}: ${result.status}`);
-  return 0;
+  return result;
 }

@@ -1,12 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import {
-  MAX_ATTESTATION_DOCUMENT_BYTES,
-  type PcrAllowlist,
-  type VerifiedAttestation,
-  type VerifyAttestationOptions,
-  verifyAttestation,
-} from '../../attestation/index.ts';
+import type { Command } from 'commander';
+import type { PcrAllowlist, VerifiedAttestation, VerifyAttestationOptions } from '../../attestation/index.ts';
 import { isWaiaasError } from '../../core/errors.ts';
 
 const help = [
@@ -77,6 +72,7 @@ export const decodeDocumentFile = (bytes: Uint8Array): Uint8Array => {
 };
 
 const readInput = async (file: string, what: string): Promise<Buffer> => {
+  const { MAX_ATTESTATION_DOCUMENT_BYTES } = await import('../../attestation/index.ts');
   try {
     const info = await stat(file);
     // Base64 grows a document by a third; anything far beyond that is not a document.
@@ -134,6 +130,7 @@ const verifyCommand = async (args: string[], out: CliOutput): Promise<number> =>
     ...(values.root === undefined ? {} : { root: await readInput(values.root, 'root certificate') }),
   };
   const document = decodeDocumentFile(await readInput(file, 'document'));
+  const { verifyAttestation } = await import('../../attestation/index.ts');
   try {
     out.stdout(`${JSON.stringify(summarize(verifyAttestation(document, options)), null, 2)}\n`);
     return 0;
@@ -165,4 +162,47 @@ export async function run(args: string[], out: CliOutput = processOutput): Promi
     out.stderr(`waiaas: ${(error as Error).message}\n${help}\n`);
     return 2;
   }
+}
+
+interface VerifyFlags {
+  at?: string;
+  root?: string;
+  allowDebug?: boolean;
+  pcr0: string[];
+  pcr: string[];
+  nonce?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** `waiaas attestation verify …`: checked by `run` above (its exit codes and messages, which its tests call). */
+export function register(program: Command): void {
+  const attestation = program.command('attestation').description('enclave attestation documents');
+  attestation
+    .command('verify')
+    .description('verify an enclave attestation document (raw CBOR or base64) and print a JSON summary')
+    .argument('<file>')
+    .option(
+      '--at <time>',
+      'check certificate validity at an ISO 8601 time (or epoch ms), or "doc" (default now)',
+    )
+    .option('--root <pem>', 'pin this root certificate instead of the AWS Nitro Enclaves root')
+    .option('--allow-debug', 'accept debug-mode enclaves (PCR0-2 all zero)')
+    .option('--pcr0 <hex>', 'require PCR0 to be one of the given values (repeatable)', collect, [])
+    .option('--pcr <index=hex>', 'require PCR INDEX to be one of the given values (repeatable)', collect, [])
+    .option('--nonce <hex>', 'require this nonce')
+    .option('--json', 'the output is JSON already (accepted for scripts that pass it everywhere)')
+    .addHelpText('after', '\nExit status: 0 verified, 1 not verified, 2 usage error.')
+    .action(async (file: string, flags: VerifyFlags) => {
+      process.exitCode = await run([
+        'verify',
+        file,
+        ...(flags.at === undefined ? [] : ['--at', flags.at]),
+        ...(flags.root === undefined ? [] : ['--root', flags.root]),
+        ...(flags.allowDebug ? ['--allow-debug'] : []),
+        ...flags.pcr0.flatMap((value) => ['--pcr0', value]),
+        ...flags.pcr.flatMap((value) => ['--pcr', value]),
+        ...(flags.nonce === undefined ? [] : ['--nonce', flags.nonce]),
+      ]);
+    });
 }

@@ -1,23 +1,40 @@
-import { loadConfig } from '../../daemon/config.ts';
-import { initialise } from '../initialise.ts';
+import type { Command } from 'commander';
+import { type JsonFlags, jsonOption } from '../flags.ts';
+import { print } from '../output.ts';
 
-export async function run(_args: string[]): Promise<number> {
-  const config = loadConfig();
-  const { store, newMasterToken } = await initialise(config);
-  try {
-    console.log(`data directory  ${config.dataDir}`);
-    console.log(`config          ${config.configFile}`);
-    console.log(`database        ${store.location}`);
-    if (newMasterToken) {
-      console.log(`operator token  ${newMasterToken}`);
-      console.log('                (shown once; store it now — only its hash is kept)');
-    } else if (config.masterToken) {
-      console.log('operator token  taken from WAIAAS_MASTER_TOKEN');
-    } else {
-      console.log('operator token  already issued (it was shown when it was created)');
+export function register(program: Command): void {
+  jsonOption(
+    program
+      .command('init')
+      .description(
+        'create the data directory, its config.toml and database, and the operator token (shown once)',
+      ),
+  ).action(async (flags: JsonFlags) => {
+    const { loadConfig } = await import('../../daemon/config.ts');
+    const { initialise } = await import('../initialise.ts');
+    const config = loadConfig();
+    const { store, newMasterToken } = await initialise(config);
+    try {
+      const operatorToken = newMasterToken
+        ? { status: 'issued', token: newMasterToken }
+        : { status: config.masterToken ? 'environment' : 'existing' };
+      print(
+        flags,
+        () =>
+          [
+            `data directory  ${config.dataDir}`,
+            `config          ${config.configFile}`,
+            `database        ${store.location}`,
+            newMasterToken
+              ? `operator token  ${newMasterToken}\n                (shown once; store it now — only its hash is kept)`
+              : config.masterToken
+                ? 'operator token  taken from WAIAAS_MASTER_TOKEN'
+                : 'operator token  already issued (it was shown when it was created)',
+          ].join('\n'),
+        { dataDir: config.dataDir, configFile: config.configFile, database: store.location, operatorToken },
+      );
+    } finally {
+      await store.close();
     }
-  } finally {
-    await store.close();
-  }
-  return 0;
+  });
 }

@@ -1,51 +1,57 @@
-import { parseArgs } from 'node:util';
+import { type Command, Option } from 'commander';
 import { WaiaasError } from '../../core/errors.ts';
-import { loadConfig } from '../../daemon/config.ts';
-import { changeKeystorePassphrase } from '../../keys/index.ts';
-import { findOwnerById, openStore } from '../../store/index.ts';
-import { printError } from '../output.ts';
+import { type JsonFlags, jsonOption } from '../flags.ts';
+import { print } from '../output.ts';
 import { promptSecret, readStdinLines } from '../prompt.ts';
 
-const help = `Usage: waiaas keystore change-passphrase (--owner OWNER_ID | KEYSTORE_PATH) [--passphrase-stdin]
-  With --passphrase-stdin, standard input holds the current passphrase on the first line and the new one on the second.`;
+interface ChangeFlags extends JsonFlags {
+  owner?: string;
+  unlockStdin?: boolean;
+  passphraseStdin?: boolean;
+}
 
-export async function run(args: string[]): Promise<number> {
-  const [subcommand, ...rest] = args;
-  if (subcommand !== 'change-passphrase') {
-    printError(help);
-    return 2;
-  }
-  const { values, positionals } = parseArgs({
-    args: rest,
-    strict: true,
-    allowPositionals: true,
-    options: { owner: { type: 'string' }, 'passphrase-stdin': { type: 'boolean', default: false } },
-  });
-  const path = values.owner ? await keystoreOfOwner(values.owner) : positionals[0];
-  if (!path) {
-    printError(help);
-    return 2;
-  }
-
-  let current: string;
-  let next: string;
-  if (values['passphrase-stdin']) {
-    const lines = await readStdinLines();
-    current = lines[0] ?? '';
-    next = lines[1] ?? '';
-  } else {
-    current = await promptSecret('Current passphrase: ');
-    next = await promptSecret('New passphrase: ');
-    if ((await promptSecret('Repeat the new passphrase: ')) !== next) {
-      throw new WaiaasError('VALIDATION_FAILED', { message: 'The two new passphrases differ.' });
+export function register(program: Command): void {
+  const keystore = program
+    .command('keystore')
+    .description('local keystore files (an owner key, the daemon’s)');
+  jsonOption(
+    keystore
+      .command('change-passphrase')
+      .description('re-encrypt a keystore under a new passphrase (the current one is needed)')
+      .argument('[keystore-path]', 'the keystore file (or give --owner)')
+      .option('--owner <owner-id>', "the owner's keystore")
+      .option(
+        '--unlock-stdin',
+        'read the current passphrase from the first line of standard input and the new one from the second',
+      )
+      .addOption(new Option('--passphrase-stdin').hideHelp()),
+  ).action(async (path: string | undefined, flags: ChangeFlags) => {
+    const keystorePath = flags.owner ? await keystoreOfOwner(flags.owner) : path;
+    if (!keystorePath) {
+      throw new WaiaasError('VALIDATION_FAILED', { message: 'Give a KEYSTORE_PATH or --owner OWNER_ID.' });
     }
-  }
-  await changeKeystorePassphrase(path, current, next);
-  console.log(`passphrase changed for ${path}`);
-  return 0;
+    let current: string;
+    let next: string;
+    if (flags.unlockStdin || flags.passphraseStdin) {
+      const lines = await readStdinLines();
+      current = lines[0] ?? '';
+      next = lines[1] ?? '';
+    } else {
+      current = await promptSecret('Current passphrase: ');
+      next = await promptSecret('New passphrase: ');
+      if ((await promptSecret('Repeat the new passphrase: ')) !== next) {
+        throw new WaiaasError('VALIDATION_FAILED', { message: 'The two new passphrases differ.' });
+      }
+    }
+    const { changeKeystorePassphrase } = await import('../../keys/index.ts');
+    await changeKeystorePassphrase(keystorePath, current, next);
+    print(flags, () => `passphrase changed for ${keystorePath}`, { keystore: keystorePath, changed: true });
+  });
 }
 
 async function keystoreOfOwner(ownerId: string): Promise<string> {
+  const { loadConfig } = await import('../../daemon/config.ts');
+  const { findOwnerById, openStore } = await import('../../store/index.ts');
   const config = loadConfig();
   const store = await openStore({
     ...(config.dbUrl ? { url: config.dbUrl } : {}),

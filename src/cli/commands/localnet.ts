@@ -1,8 +1,6 @@
-import { parseArgs } from 'node:util';
-import { type ErrorCode, isWaiaasError } from '../../core/errors.ts';
-import { loadConfig } from '../../daemon/config.ts';
-import { startLocalnet } from '../../localnet/index.ts';
-import { waitForShutdownSignal } from '../signals.ts';
+import type { Command } from 'commander';
+import type { ErrorCode } from '../../core/errors.ts';
+import { type JsonFlags, jsonOption } from '../flags.ts';
 
 /** Messages a localnet child sends to the `waiaas start` process that spawned it. */
 export type LocalnetChildMessage =
@@ -11,10 +9,28 @@ export type LocalnetChildMessage =
 
 const onParentGone = () => process.kill(process.pid, 'SIGTERM');
 
-export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: 'string' } }, strict: true });
+export function register(program: Command): void {
+  jsonOption(
+    program
+      .command('localnet')
+      .description('run the embedded localnet alone (LiteSVM with the Squads program, Solana JSON-RPC)')
+      .option(
+        '--port <port>',
+        'JSON-RPC port; the websocket listens on the next one (default: WAIAAS_LOCALNET_PORT)',
+      ),
+    'print where it listens as one JSON document',
+  ).action(async (flags: JsonFlags & { port?: string }) => {
+    process.exitCode = await runLocalnet(flags);
+  });
+}
+
+async function runLocalnet(flags: JsonFlags & { port?: string }): Promise<number> {
+  const { isWaiaasError } = await import('../../core/errors.ts');
+  const { loadConfig } = await import('../../daemon/config.ts');
+  const { startLocalnet } = await import('../../localnet/index.ts');
+  const { waitForShutdownSignal } = await import('../signals.ts');
   const config = loadConfig();
-  const port = values.port === undefined ? config.localnetPort : Number(values.port);
+  const port = flags.port === undefined ? config.localnetPort : Number(flags.port);
   const supervised = typeof process.send === 'function';
 
   let localnet: Awaited<ReturnType<typeof startLocalnet>>;
@@ -42,6 +58,16 @@ export async function run(args: string[]): Promise<number> {
     } satisfies LocalnetChildMessage);
     // The parent going away must not leave an orphan chain behind.
     process.on('disconnect', onParentGone);
+  } else if (flags.json) {
+    const { toJson } = await import('../output.ts');
+    console.log(
+      toJson({
+        rpcUrl: localnet.rpcUrl,
+        wsUrl: localnet.wsUrl,
+        squads: localnet.squads,
+        ledger: `${config.dataDir}/localnet`,
+      }),
+    );
   } else {
     console.log(`localnet RPC    ${localnet.rpcUrl}`);
     console.log(`localnet WS     ${localnet.wsUrl}`);

@@ -3,54 +3,67 @@
  * operator token (--token or WAIAAS_TOKEN). Rotating is create, switch your tooling over, revoke the
  * old one; the last valid token cannot be revoked.
  */
-import { parseArgs } from 'node:util';
-import { apiClient, clientOptions } from '../api-client.ts';
-import { printError } from '../output.ts';
+import type { Command } from 'commander';
+import { apiClient } from '../api-client.ts';
+import { type ApiFlags, apiOptions } from '../flags.ts';
+import { print } from '../output.ts';
+import { table } from '../ui.ts';
 
-const help = `Usage (operator token in --token or WAIAAS_TOKEN):
-  waiaas operator token create [--label TEXT] [--json]
-  waiaas operator token list [--json]
-  waiaas operator token revoke TOKEN_ID [--json]`;
+export function register(program: Command): void {
+  const token = program
+    .command('operator')
+    .description('the operator: tokens for automation and the operator routes')
+    .command('token')
+    .description('operator tokens: create one, list them, revoke one (rotation is create, then revoke)');
 
-export async function run(args: string[]): Promise<number> {
-  const [noun, verb, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    strict: true,
-    allowPositionals: true,
-    options: { ...clientOptions, label: { type: 'string', default: 'waiaas operator token create' } },
+  apiOptions(
+    token
+      .command('create')
+      .description('a new operator token (shown once)')
+      .option('--label <text>', 'what the token is for', 'waiaas operator token create'),
+    'operator',
+  ).action(async (flags: ApiFlags & { label: string }) => {
+    const created = await apiClient(flags, 'operator').operatorTokens.create({ label: flags.label });
+    print(
+      flags,
+      () =>
+        [
+          `operator token  ${created.id} (${created.label})`,
+          `token           ${created.token}`,
+          '                (shown once; store it now — only its hash is kept)',
+        ].join('\n'),
+      created,
+    );
   });
-  if (noun !== 'token' || (verb !== 'create' && verb !== 'list' && verb !== 'revoke')) {
-    printError(help);
-    return 2;
-  }
-  const client = apiClient(values);
-  if (verb === 'create') {
-    const created = await client.operatorTokens.create({ label: values.label });
-    if (values.json) console.log(JSON.stringify(created));
-    else {
-      console.log(`operator token  ${created.id} (${created.label})`);
-      console.log(`token           ${created.token}`);
-      console.log('                (shown once; store it now — only its hash is kept)');
-    }
-    return 0;
-  }
-  if (verb === 'list') {
-    const { items } = await client.operatorTokens.list();
-    if (values.json) console.log(JSON.stringify(items));
-    else
-      for (const token of items)
-        console.log(
-          `${token.id}  ${token.revokedAt ? `revoked ${token.revokedAt}` : 'valid'}  ${token.label}`,
-        );
-    return 0;
-  }
-  const id = positionals[0];
-  if (!id) {
-    printError(help);
-    return 2;
-  }
-  await client.operatorTokens.revoke(id);
-  console.log(values.json ? JSON.stringify({ revoked: id }) : `operator token ${id} revoked`);
-  return 0;
+
+  apiOptions(token.command('list').description('every operator token, valid and revoked'), 'operator').action(
+    async (flags: ApiFlags) => {
+      const { items } = await apiClient(flags, 'operator').operatorTokens.list();
+      print(
+        flags,
+        () =>
+          table(
+            ['TOKEN', 'STATUS', 'LABEL', 'CREATED'],
+            items.map((item) => [
+              item.id,
+              item.revokedAt ? `revoked ${item.revokedAt}` : 'valid',
+              item.label,
+              item.createdAt,
+            ]),
+          ),
+        items,
+      );
+    },
+  );
+
+  apiOptions(
+    token
+      .command('revoke')
+      .description('revoke an operator token at once (not the last valid one)')
+      .argument('<token-id>'),
+    'operator',
+  ).action(async (id: string, flags: ApiFlags) => {
+    await apiClient(flags, 'operator').operatorTokens.revoke(id);
+    print(flags, () => `operator token ${id} revoked`, { revoked: id });
+  });
 }

@@ -1,43 +1,64 @@
-import { parseArgs } from 'node:util';
-import { apiClient, clientOptions } from '../api-client.ts';
-import { printError } from '../output.ts';
+import type { Command } from 'commander';
+import { apiClient } from '../api-client.ts';
+import { statusColour } from '../describe.ts';
+import { type ApiFlags, apiOptions } from '../flags.ts';
+import { print } from '../output.ts';
+import { table } from '../ui.ts';
 
-const help = `Usage (owner token in --token or WAIAAS_TOKEN):
-  waiaas session create WALLET_ID [--ttl SECONDS] [--label TEXT] [--json]
-  waiaas session revoke SESSION_ID`;
+export function register(program: Command): void {
+  const session = program.command('session').description('agent sessions: the tokens an agent acts with');
 
-export async function run(args: string[]): Promise<number> {
-  const [subcommand, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      ...clientOptions,
-      ttl: { type: 'string', default: String(30 * 24 * 3600) },
-      label: { type: 'string' },
-    },
+  apiOptions(
+    session
+      .command('create')
+      .description('issue an agent token bound to a wallet (shown once)')
+      .argument('<wallet-id>')
+      .option('--ttl <seconds>', 'how long it lives, 60 s to 90 days', String(30 * 24 * 3600))
+      .option('--label <text>', 'a name for it'),
+  ).action(async (walletId: string, flags: ApiFlags & { ttl: string; label?: string }) => {
+    const created = await apiClient(flags).sessions.create(walletId, {
+      ttlSeconds: Number(flags.ttl),
+      label: flags.label,
+    });
+    print(
+      flags,
+      () =>
+        [
+          `session         ${created.id} (expires ${created.expiresAt})`,
+          `agent token     ${created.token}`,
+          '                (shown once: hand it to the agent)',
+        ].join('\n'),
+      created,
+    );
   });
-  const target = positionals[0];
-  if ((subcommand !== 'create' && subcommand !== 'revoke') || !target) {
-    printError(help);
-    return 2;
-  }
-  const client = apiClient(values);
-  if (subcommand === 'revoke') {
-    await client.sessions.revoke(target);
-    console.log(values.json ? JSON.stringify({ revoked: target }) : `session ${target} revoked`);
-    return 0;
-  }
-  const session = await client.sessions.create(target, {
-    ttlSeconds: Number(values.ttl),
-    ...(values.label ? { label: values.label } : {}),
+
+  apiOptions(
+    session.command('list').description("a wallet's agent sessions, newest first").argument('<wallet-id>'),
+  ).action(async (walletId: string, flags: ApiFlags) => {
+    const sessions = await apiClient(flags).sessions.list(walletId);
+    print(
+      flags,
+      () =>
+        sessions.length === 0
+          ? `no sessions for ${walletId}: waiaas session create ${walletId}`
+          : table(
+              ['SESSION', 'LABEL', 'STATUS', 'CREATED', 'EXPIRES'],
+              sessions.map((item) => [
+                item.id,
+                item.label ?? '-',
+                statusColour(item.status),
+                item.createdAt,
+                item.expiresAt,
+              ]),
+            ),
+      sessions,
+    );
   });
-  if (values.json) console.log(JSON.stringify(session));
-  else {
-    console.log(`session         ${session.id} (expires ${session.expiresAt})`);
-    console.log(`agent token     ${session.token}`);
-    console.log('                (shown once: hand it to the agent)');
-  }
-  return 0;
+
+  apiOptions(
+    session.command('revoke').description('revoke an agent session at once').argument('<session-id>'),
+  ).action(async (sessionId: string, flags: ApiFlags) => {
+    await apiClient(flags).sessions.revoke(sessionId);
+    print(flags, () => `session ${sessionId} revoked`, { revoked: sessionId });
+  });
 }

@@ -1,156 +1,181 @@
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { WaiaasError } from '../../core/errors.ts';
-import { formatSol, parseUnits, type Wallet } from '../../sdk/index.ts';
-import { apiClient, clientOptions, ownerFactor } from '../api-client.ts';
-import { printError } from '../output.ts';
-import { bold, green, red, table, withSpinner, yellow } from '../ui.ts';
+import { parseUnits } from '../../sdk/index.ts';
+import { apiClient, ownerFactor } from '../api-client.ts';
+import { describeWallet, statusColour } from '../describe.ts';
+import { type ApiFlags, apiOptions, type OwnerActFlags, ownerActOptions } from '../flags.ts';
+import { print } from '../output.ts';
+import { readPolicyFile } from '../policy-file.ts';
+import { confirm } from '../prompt.ts';
+import { green, red, table, withSpinner, yellow } from '../ui.ts';
+import { formatAmount, tokenDecimals } from '../units.ts';
 
-const help = `Usage (owner token in --token or WAIAAS_TOKEN; daemon in --url, WAIAAS_URL or the config):
-  waiaas wallet create --name NAME --policy FILE
-  waiaas wallet list
-  waiaas wallet show WALLET_ID
-  waiaas wallet freeze WALLET_ID
-  waiaas wallet resume WALLET_ID
-  waiaas wallet rotate WALLET_ID
-  waiaas wallet withdraw WALLET_ID --to ADDRESS --amount SOL|all [--mint MINT --decimals N]
-Options: --json (machine output), --unlock-stdin (second factor on stdin instead of a prompt)`;
+export function register(program: Command): void {
+  const wallet = program
+    .command('wallet')
+    .description("the owner's wallets: create, look, and the owner acts (freeze, resume, rotate, withdraw)");
 
-const statusColour = (status: string) =>
-  status === 'active' ? green(status) : status === 'frozen' ? red(status) : yellow(status);
-
-export async function run(args: string[]): Promise<number> {
-  const [subcommand, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      ...clientOptions,
-      name: { type: 'string' },
-      policy: { type: 'string' },
-      to: { type: 'string' },
-      amount: { type: 'string' },
-      mint: { type: 'string' },
-      decimals: { type: 'string' },
-    },
+  ownerActOptions(
+    wallet
+      .command('create')
+      .description('create a wallet: a Squads v4 multisig with the agent spending limits of the policy')
+      .requiredOption('--name <name>', "the wallet's name")
+      .requiredOption('--policy <file>', 'the policy (JSON; see examples/)'),
+  ).action(async (flags: OwnerActFlags & { name: string; policy: string }) => {
+    const policy = readPolicyFile(flags.policy);
+    const ownerUnlock = await ownerFactor(flags.unlockStdin);
+    const created = await withSpinner('creating the Squads multisig…', () =>
+      apiClient(flags).wallets.create({ name: flags.name, policy }, { ownerUnlock }),
+    );
+    print(flags, () => describeWallet(created), created);
   });
-  const client = () => apiClient(values);
-  const out = (human: string, machine: unknown) =>
-    console.log(values.json ? JSON.stringify(machine, jsonBigint) : human);
-  const factor = () => ownerFactor(values['unlock-stdin']);
-  const walletId = positionals[0];
 
-  switch (subcommand) {
-    case 'create': {
-      if (!values.name || !values.policy) return usage('--name and --policy are required');
-      const policy = JSON.parse(readFileSync(values.policy, 'utf8'));
-      const ownerUnlock = await factor();
-      const wallet = await withSpinner('creating the Squads multisig…', () =>
-        client().wallets.create({ name: values.name!, policy }, { ownerUnlock }),
+  apiOptions(wallet.command('list').description('your wallets')).action(async (flags: ApiFlags) => {
+    const wallets = await apiClient(flags).wallets.list().toArray(1000);
+    print(
+      flags,
+      () =>
+        wallets.length === 0
+          ? 'no wallets yet: waiaas wallet create --name NAME --policy FILE'
+          : table(
+              ['WALLET', 'NAME', 'STATUS', 'ADDRESS (deposit)', 'POLICY'],
+              wallets.map((item) => [
+                item.id,
+                item.name,
+                statusColour(item.status),
+                item.vault,
+                `v${item.policy.version}`,
+              ]),
+            ),
+      wallets,
+    );
+  });
+
+  apiOptions(
+    wallet
+      .command('show')
+      .description('one wallet: status (and why it is frozen), addresses, policy and balance')
+      .argument('<wallet-id>'),
+  ).action(async (walletId: string, flags: ApiFlags) => {
+    const client = apiClient(flags);
+    const [found, balance] = await Promise.all([client.wallets.get(walletId), client.balance(walletId)]);
+    const decimals = new Map(
+      balance.tokens.flatMap((token) =>
+        token.decimals === null ? [] : [[token.mint, token.decimals] as const],
+      ),
+    );
+    print(
+      flags,
+      () =>
+        [
+          describeWallet(found, decimals),
+          `${'balance'.padEnd(15)} ${formatAmount('SOL', balance.sol)}`,
+          ...balance.tokens.map(
+            (token) =>
+              `${''.padEnd(15)} ${token.exists ? formatAmount(token.mint, token.amount, token.decimals) : `no account for ${token.mint} yet`}`,
+          ),
+        ].join('\n'),
+      { wallet: found, balance },
+    );
+  });
+
+  ownerActOptions(
+    wallet
+      .command('freeze')
+      .description(
+        'the kill switch: the server stops the agent at once, then the chain removes it and its limits',
+      )
+      .argument('<wallet-id>'),
+  ).action(async (walletId: string, flags: OwnerActFlags) => {
+    const ownerUnlock = await ownerFactor(flags.unlockStdin);
+    const result = await withSpinner('freezing: server block, then the on-chain transaction…', () =>
+      apiClient(flags).wallets.freeze(walletId, { ownerUnlock }),
+    );
+    print(
+      flags,
+      () =>
+        `${red('frozen')} ${walletId}${result.server.cancelledTransfers.length > 0 ? ` (${result.server.cancelledTransfers.length} waiting transfers cancelled)` : ''}${result.pending ? yellow(' (on-chain part pending: run freeze again)') : ''}`,
+      result,
+    );
+  });
+
+  ownerActOptions(
+    wallet
+      .command('resume')
+      .description('put the agent back on chain, with the policy in force before the freeze or a new one')
+      .argument('<wallet-id>')
+      .option(
+        '--policy <file>',
+        'resume with this policy instead (JSON; its version above the one in force)',
+      ),
+  ).action(async (walletId: string, flags: OwnerActFlags & { policy?: string }) => {
+    const policy = flags.policy ? readPolicyFile(flags.policy) : undefined;
+    const ownerUnlock = await ownerFactor(flags.unlockStdin);
+    const result = await withSpinner('resuming…', () =>
+      apiClient(flags).wallets.resume(walletId, policy ? { policy } : {}, { ownerUnlock }),
+    );
+    print(flags, () => `${green('active')} ${walletId} (policy v${result.policyVersion})`, result);
+  });
+
+  ownerActOptions(
+    wallet
+      .command('rotate')
+      .description('give the agent a new key: the new member is added on chain before the old one leaves')
+      .argument('<wallet-id>'),
+  ).action(async (walletId: string, flags: OwnerActFlags) => {
+    const ownerUnlock = await ownerFactor(flags.unlockStdin);
+    const result = await withSpinner('rotating the agent key…', () =>
+      apiClient(flags).wallets.rotateAgentKey(walletId, { ownerUnlock }),
+    );
+    print(
+      flags,
+      () => `agent key of ${walletId}: ${result.oldAgentPublicKey} → ${result.agentPublicKey}`,
+      result,
+    );
+  });
+
+  ownerActOptions(
+    wallet
+      .command('withdraw')
+      .description('move SOL or a token from the vault to an address of yours')
+      .argument('<wallet-id>')
+      .requiredOption('--to <address>', 'where the funds go')
+      .requiredOption('--amount <amount>', 'in SOL (or in the token with --mint and --decimals), or "all"')
+      .option('--mint <mint>', 'a token to withdraw instead of SOL')
+      .option('--decimals <n>', "the token's decimals, to read --amount in whole tokens"),
+    true,
+  ).action(
+    async (
+      walletId: string,
+      flags: OwnerActFlags & { to: string; amount: string; mint?: string; decimals?: string },
+    ) => {
+      if (flags.mint && flags.decimals === undefined && flags.amount !== 'all') {
+        throw new WaiaasError('VALIDATION_FAILED', { message: '--decimals is required with --mint.' });
+      }
+      const decimals = flags.mint ? Number(flags.decimals ?? 0) : 9;
+      const amount = flags.amount === 'all' ? ('all' as const) : parseUnits(flags.amount, decimals);
+      const asset = flags.mint ?? 'SOL';
+      const what =
+        amount === 'all' ? `all ${asset === 'SOL' ? 'SOL' : asset}` : formatAmount(asset, amount, decimals);
+      if (!(await confirm(`Withdraw ${what} from ${walletId} to ${flags.to}?`, flags.yes))) {
+        process.stderr.write('nothing done\n');
+        process.exitCode = 1;
+        return;
+      }
+      const ownerUnlock = await ownerFactor(flags.unlockStdin);
+      const client = apiClient(flags);
+      const result = await withSpinner('withdrawing…', () =>
+        client.wallets.withdraw(walletId, { to: flags.to, amount, mint: flags.mint }, { ownerUnlock }),
       );
-      out(describeWallet(wallet), wallet);
-      return 0;
-    }
-    case 'list': {
-      const wallets = await client().wallets.list().toArray(1000);
-      out(
-        table(
-          ['ID', 'NAME', 'STATUS', 'ADDRESS (deposit)', 'POLICY'],
-          wallets.map((wallet) => [
-            wallet.id,
-            wallet.name,
-            statusColour(wallet.status),
-            wallet.vault,
-            `v${wallet.policy.version}`,
-          ]),
-        ),
-        wallets,
-      );
-      return 0;
-    }
-    case 'show': {
-      if (!walletId) return usage('WALLET_ID is required');
-      const api = client();
-      const [wallet, balance] = await Promise.all([api.wallets.get(walletId), api.balance(walletId)]);
-      out(`${describeWallet(wallet)}\n${bold('balance')}         ${formatSol(balance.sol)} SOL`, {
-        wallet,
-        balance,
-      });
-      return 0;
-    }
-    case 'freeze': {
-      if (!walletId) return usage('WALLET_ID is required');
-      const ownerUnlock = await factor();
-      const result = await withSpinner('freezing: server block, then the on-chain transaction…', () =>
-        client().wallets.freeze(walletId, { ownerUnlock }),
-      );
-      out(
-        `${red('frozen')} ${walletId}${result.pending ? yellow(' (on-chain part pending: run freeze again)') : ''}`,
+      const known = flags.mint
+        ? ((await tokenDecimals(client, walletId)).get(flags.mint) ?? decimals)
+        : undefined;
+      print(
+        flags,
+        () =>
+          `withdrew ${formatAmount(result.asset, result.amount, known)} from ${walletId} to ${result.to}${result.repeated ? ' (already done by an earlier call)' : ''}\nsignature ${result.signature}`,
         result,
       );
-      return 0;
-    }
-    case 'resume': {
-      if (!walletId) return usage('WALLET_ID is required');
-      const ownerUnlock = await factor();
-      const result = await withSpinner('resuming…', () =>
-        client().wallets.resume(walletId, {}, { ownerUnlock }),
-      );
-      out(`${green('active')} ${walletId}`, result);
-      return 0;
-    }
-    case 'rotate': {
-      if (!walletId) return usage('WALLET_ID is required');
-      const ownerUnlock = await factor();
-      const result = await withSpinner('rotating the agent key…', () =>
-        client().wallets.rotateAgentKey(walletId, { ownerUnlock }),
-      );
-      out(`agent key rotated for ${walletId}`, result);
-      return 0;
-    }
-    case 'withdraw': {
-      if (!walletId || !values.to || !values.amount)
-        return usage('WALLET_ID, --to and --amount are required');
-      if (values.mint && !values.decimals && values.amount !== 'all')
-        return usage('--decimals is required with --mint');
-      const decimals = values.mint ? Number(values.decimals ?? 0) : 9;
-      const amount = values.amount === 'all' ? ('all' as const) : parseUnits(values.amount, decimals);
-      const ownerUnlock = await factor();
-      const result = await withSpinner('withdrawing…', () =>
-        client().wallets.withdraw(
-          walletId,
-          { to: values.to!, amount, ...(values.mint ? { mint: values.mint } : {}) },
-          { ownerUnlock },
-        ),
-      );
-      out(`withdrawn to ${values.to}`, result);
-      return 0;
-    }
-    default:
-      return usage();
-  }
+    },
+  );
 }
-
-function usage(problem?: string): number {
-  printError(problem ? `${problem}\n${help}` : help);
-  return 2;
-}
-
-export const jsonBigint = (_key: string, value: unknown) =>
-  typeof value === 'bigint' ? value.toString() : value;
-
-function describeWallet(wallet: Wallet): string {
-  const rows = [
-    ['wallet', `${wallet.id} (${wallet.name})`],
-    ['status', statusColour(wallet.status)],
-    ['address', `${wallet.vault}  (deposit here)`],
-    ['multisig', wallet.multisig],
-    ['owner key', wallet.ownerPublicKey],
-    ['agent key', wallet.agentPublicKey ?? '-'],
-    ['policy', `v${wallet.policy.version}`],
-  ];
-  return rows.map(([label, value]) => `${bold((label ?? '').padEnd(15))} ${value}`).join('\n');
-}
-
-export { WaiaasError };

@@ -23,7 +23,7 @@ import type { Logger } from '../logger.ts';
 import { enqueueEvent } from '../notifier/index.ts';
 import { blockOnServer, type ServerBlock } from '../owner-acts/freeze.ts';
 import { type FeedSignal, RecentEvents } from './recent-events.ts';
-import { type Alert, refusalAlert, restartAlert, velocityAlert } from './rules.ts';
+import { type Alert, refusalAlert, restartAlert, VELOCITY_TIERS, velocityAlert } from './rules.ts';
 
 export interface MonitorDeps {
   readonly store: Store;
@@ -118,6 +118,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       .select(['asset', sql<string | bigint>`cast(sum(amount) as bigint)`.as('spent')])
       .where('wallet_id', '=', walletId)
       .where('counts_daily', '=', 1n)
+      .where('tier', 'in', VELOCITY_TIERS)
       .where('counted_at', '>=', BigInt(sinceMs))
       .groupBy('asset')
       .execute();

@@ -68,10 +68,19 @@ export function refusalAlert(
   return undefined;
 }
 
+/**
+ * The tiers whose amounts count towards spending velocity: those signed at once, which the owner can
+ * only see afterwards. A delay-tier transfer waits `delaySeconds` for the owner to cancel it (and the
+ * owner is told at once), an approval-tier one for the owner's approval: each already waits for the
+ * owner, and counting them would freeze a wallet for using the very tiers its owner chose (the starter
+ * policy's 0.8 SOL delayed transfer alone is 40% of its daily budget).
+ */
+export const VELOCITY_TIERS = ['instant', 'notify'] as const;
+
 /** Basis points of `percent`, so the comparison stays in integers. */
 const basisPoints = (percent: number): bigint => BigInt(Math.round(percent * 100));
 
-/** More than `percent` of an asset's daily budget spent (reserved) within the window. */
+/** More than `percent` of an asset's daily budget spent (reserved) within the window, by VELOCITY_TIERS. */
 export function velocityAlert(
   walletId: string,
   spent: ReadonlyMap<string, bigint>,

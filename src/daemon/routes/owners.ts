@@ -1,13 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { generateToken, hashToken } from '../../core/tokens.ts';
-import { type OwnerKeySpec, provisionOwnerKey } from '../../keys/index.ts';
-import { insertOwner } from '../../store/index.ts';
-import { appendAudit } from '../audit/index.ts';
 import { requireRole } from '../auth.ts';
+import { createOwner } from '../owners/create-owner.ts';
 import { problemSchema } from '../problem.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { addressSchema, nameSchema } from '../schemas.ts';
@@ -52,40 +47,11 @@ export const ownerRoutes =
         },
       },
       async (request, reply) => {
-        const id = `own_${randomBytes(9).toString('base64url')}`;
-        const { signer } = request.body;
-        const spec: OwnerKeySpec =
-          signer.kind === 'local'
-            ? {
-                kind: 'local',
-                keystorePath: join(runtime.config.dataDir, 'keys', `owner-${id}.json`),
-                passphrase: signer.passphrase,
-              }
-            : {
-                kind: 'aws-kms',
-                region: signer.region,
-                ...(signer.keyId ? { keyId: signer.keyId } : {}),
-                ...(signer.endpoint ? { endpoint: signer.endpoint } : {}),
-                ...(signer.mfaSerial ? { mfaSerial: signer.mfaSerial } : {}),
-              };
-        const { config, publicKey } = await provisionOwnerKey(spec);
-        const token = generateToken('waiaas_own_');
-        await runtime.store.writeTransaction(async (trx) => {
-          await insertOwner(trx, {
-            id,
-            name: request.body.name,
-            signer: config,
-            publicKey,
-            tokenHash: hashToken(token),
-          });
-          await appendAudit(trx, {
-            kind: 'owner.created',
-            actor: { role: 'operator' },
-            ownerId: id,
-            subject: id,
-            details: { signer: config.kind, publicKey },
-          });
-        });
+        const { id, token, publicKey } = await createOwner(
+          runtime.store,
+          runtime.config.dataDir,
+          request.body,
+        );
         return reply.status(201).send({ id, token, publicKey });
       },
     );
