@@ -24,6 +24,7 @@ export function buildReplaceLimits(params: ResumeParams): VersionedTransaction |
     owner: params.owner,
     rentPayer: params.feePayer,
     rentCollector: params.rentCollector ?? params.feePayer,
+    budget: params.budget,
   });
   return instructions.length === 0 ? null : compileTransaction(params, instructions);
 }

@@ -14,7 +14,7 @@ export interface RotateAgentParams extends Omit<ResumeParams, 'agent'> {
 /**
  * Swaps the agent key in one owner-signed transaction: the new key is added as member before the
  * old one is removed (the threshold of 2 holds throughout), then the old key's spending limits are
- * replaced by limits for the new key at the same addresses (a fresh period starts). The vault, and
+ * replaced by limits for the new key at the same addresses, carrying what the period spent. The vault, and
  * so the wallet address, does not change. A frozen wallet is not rotated here: resume it with the
  * new key instead.
  */
@@ -35,6 +35,7 @@ export function buildRotateAgent(params: RotateAgentParams): VersionedTransactio
       owner: params.owner,
       rentPayer: params.feePayer,
       rentCollector: params.rentCollector ?? params.feePayer,
+      budget: params.budget,
     }),
   );
 }

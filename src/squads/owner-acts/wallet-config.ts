@@ -5,12 +5,22 @@
  * what is left. Order matters to the program, which checks its invariants after every instruction:
  * members are added before others are removed, the threshold is lowered before a removal and
  * raised after an addition.
+ *
+ * A limit that is re-created carries what its period already spent (budget-carry.ts), so no act
+ * leaves the agent more on chain than `daily in force − spent this period`.
  */
 import type { PublicKey, TransactionInstruction } from '@solana/web3.js';
 import * as multisig from '@sqds/multisig';
 import { WaiaasError } from '../../core/errors.ts';
-import { assertSpendingLimitSpecs, limitMintOf, type SpendingLimitSpec } from '../assets.ts';
-import { spendingLimitAddress } from '../pdas.ts';
+import {
+  assertSpendingLimitSpecs,
+  assetLabel,
+  limitMintOf,
+  type SpendingLimitSpec,
+  type TokenAsset,
+  type TransferAsset,
+} from '../assets.ts';
+import { spendingLimitAddress, vaultAddress } from '../pdas.ts';
 import {
   AGENT_PERMISSIONS,
   FROZEN_THRESHOLD,
@@ -22,10 +32,18 @@ import {
 } from '../program.ts';
 import {
   addAgentSpendingLimitInstruction,
+  agentLimitShape,
   removeSpendingLimitInstruction,
 } from '../spending-limit-instructions.ts';
 import { assertDistinct } from '../validate.ts';
 import type { MultisigState, SpendingLimitState } from '../wallet-state.ts';
+import {
+  type LimitBudget,
+  type PeriodRecord,
+  remainingInPeriod,
+  spentThisPeriod,
+  vaultSelfUses,
+} from './budget-carry.ts';
 
 export interface CurrentWalletConfig {
   readonly multisig: MultisigState;
@@ -39,38 +57,98 @@ export interface TargetWalletConfig {
   readonly limits: readonly SpendingLimitSpec[];
 }
 
+/** What the act needs to carry today's spending into the limits it re-creates. */
+export interface BudgetContext {
+  /** The cluster's unix time the act is built at: spent and remaining are counted at it. */
+  readonly chainTime: bigint;
+  /** The vault's balance per asset ("SOL" or the mint), which bounds each self-use. */
+  readonly balances: ReadonlyMap<string, bigint>;
+  /** Decimals and token program per limited mint; a token without them is never self-used. */
+  readonly tokens: ReadonlyMap<string, TokenAsset>;
+  /** Per asset, what earlier acts recorded of its periods (oldest first): see spentThisPeriod. */
+  readonly records: ReadonlyMap<string, readonly PeriodRecord[]>;
+}
+
 export interface WalletConfigParams {
   readonly current: CurrentWalletConfig;
   readonly target: TargetWalletConfig;
   readonly owner: PublicKey;
   /** Pays rent for added members and limits. */
   readonly rentPayer: PublicKey;
-  /** Receives the rent of removed limits. */
+  /** Receives the rent of removed limits, and becomes the multisig's rent collector if it is not. */
   readonly rentCollector: PublicKey;
+  readonly budget: BudgetContext;
+}
+
+/** What an act does to the agent's limit for one asset. */
+export interface LimitPlan {
+  /** "SOL" or the mint. */
+  readonly asset: string;
+  /**
+   * keep: left as it is (with its period); create: added, anew or again, carrying `carried`;
+   * withheld: removed or absent and not added, because the carry could not be made (the vault holds
+   * too little of the asset to use the limit to itself): the next act after the period adds it;
+   * remove: no longer wanted.
+   */
+  readonly action: 'keep' | 'create' | 'withheld' | 'remove';
+  /** The limit's amount per day after the act (0 when there is none). */
+  readonly amount: bigint;
+  /** What the current period had spent before the act (carried into a re-created limit). */
+  readonly spent: bigint;
+  /** When that period started (cluster seconds); null when nothing was spent in a period in force. */
+  readonly periodStart: bigint | null;
+  /** What the agent may still spend in the current period after the act. */
+  readonly remaining: bigint;
+  /** The old limit was used for its exact remaining amount first, so a racing spend fails the act. */
+  readonly pinned: boolean;
+  /** The agent's limit on chain before the act, if there was one. */
+  readonly before: LimitBudget | undefined;
+}
+
+export interface WalletConfigPlan {
+  readonly instructions: TransactionInstruction[];
+  readonly limits: readonly LimitPlan[];
 }
 
 const programId = SQUADS_PROGRAM_ID;
 
-const sameKeys = (a: readonly PublicKey[], b: readonly PublicKey[]): boolean => {
-  const left = a.map((key) => key.toBase58()).sort();
-  const right = b.map((key) => key.toBase58()).sort();
-  return left.length === right.length && left.every((key, index) => key === right[index]);
-};
+const keySet = (keys: readonly PublicKey[]): string =>
+  keys
+    .map((key) => key.toBase58())
+    .sort()
+    .join(',');
 
-/** Whether the limit on chain is exactly the agent's limit for `spec` (then it keeps its usage). */
+const sameKeys = (a: readonly PublicKey[], b: readonly PublicKey[]): boolean => keySet(a) === keySet(b);
+
+const isAgentLimit = (limit: SpendingLimitState, multisigPda: PublicKey): boolean =>
+  limit.address.equals(spendingLimitAddress(multisigPda, limit.asset));
+
+/**
+ * Whether the limit on chain is the agent's limit for `spec` as it should be (then it stays, with its
+ * period): the shape we create (agent and owner, destinations with the vault), or the one wallets
+ * made before it had (agent alone, the policy's destinations).
+ */
 const limitMatches = (
   limit: SpendingLimitState,
   multisigPda: PublicKey,
   agent: PublicKey,
+  owner: PublicKey,
   spec: SpendingLimitSpec,
-): boolean =>
-  limit.address.equals(spendingLimitAddress(multisigPda, spec.asset)) &&
-  limitMintOf(limit.asset).equals(limitMintOf(spec.asset)) &&
-  limit.vaultIndex === WALLET_VAULT_INDEX &&
-  limit.amount === spec.amount &&
-  limit.period === Period.Day &&
-  sameKeys(limit.members, [agent]) &&
-  sameKeys(limit.destinations, spec.destinations);
+): boolean => {
+  if (
+    !limit.address.equals(spendingLimitAddress(multisigPda, spec.asset)) ||
+    !limitMintOf(limit.asset).equals(limitMintOf(spec.asset)) ||
+    limit.vaultIndex !== WALLET_VAULT_INDEX ||
+    limit.amount !== spec.amount ||
+    limit.period !== Period.Day
+  ) {
+    return false;
+  }
+  const shape = agentLimitShape({ multisig: multisigPda, owner, agent, limit: spec });
+  const current = sameKeys(limit.members, shape.members) && sameKeys(limit.destinations, shape.destinations);
+  const legacy = sameKeys(limit.members, [agent]) && sameKeys(limit.destinations, spec.destinations);
+  return current || legacy;
+};
 
 export function assertOwnerIsConfigAuthority(state: MultisigState, owner: PublicKey): void {
   if (!state.configAuthority.equals(owner)) {
@@ -119,15 +197,61 @@ function memberInstructions(params: WalletConfigParams): TransactionInstruction[
   ];
 }
 
-function limitInstructions(params: WalletConfigParams): TransactionInstruction[] {
-  const { current, target, owner } = params;
+/** The asset as a self-use needs it, or undefined for a token whose facts are unknown. */
+const transferAssetOf = (label: string, budget: BudgetContext): TransferAsset | undefined =>
+  label === 'SOL' ? 'SOL' : budget.tokens.get(label);
+
+/** The owner's vault-to-vault use of the whole remaining amount, before the limit is removed. */
+function pinInstructions(
+  params: WalletConfigParams,
+  limit: SpendingLimitState,
+): TransactionInstruction[] | undefined {
+  const { owner, budget } = params;
+  const multisigPda = params.current.multisig.address;
+  const vault = vaultAddress(multisigPda);
+  const label = assetLabel(limit.asset);
+  const asset = transferAssetOf(label, budget);
+  const reachesVault =
+    limit.destinations.length === 0 || limit.destinations.some((destination) => destination.equals(vault));
+  if (asset === undefined || !reachesVault || !limit.members.some((member) => member.equals(owner))) {
+    return undefined;
+  }
+  const remaining = remainingInPeriod(limit, budget.chainTime);
+  if (remaining === 0n) return undefined;
+  return vaultSelfUses({
+    multisig: multisigPda,
+    owner,
+    spendingLimit: limit.address,
+    asset,
+    amount: remaining,
+    vaultBalance: budget.balances.get(label) ?? 0n,
+  });
+}
+
+function limitPlan(params: WalletConfigParams): WalletConfigPlan {
+  const { current, target, owner, budget } = params;
   const multisigPda = current.multisig.address;
   const agent = target.agent;
+  const agentLimits = new Map(
+    current.spendingLimits
+      .filter((limit) => isAgentLimit(limit, multisigPda))
+      .map((limit) => [assetLabel(limit.asset), limit] as const),
+  );
   const kept = (limit: SpendingLimitState) =>
-    agent !== null && target.limits.some((spec) => limitMatches(limit, multisigPda, agent, spec));
-  const removals = current.spendingLimits
-    .filter((limit) => !kept(limit))
-    .map((limit) =>
+    agent !== null && target.limits.some((spec) => limitMatches(limit, multisigPda, agent, owner, spec));
+
+  const removals: TransactionInstruction[] = [];
+  const pinned = new Set<string>();
+  for (const limit of current.spendingLimits) {
+    if (kept(limit)) continue;
+    if (isAgentLimit(limit, multisigPda)) {
+      const pin = pinInstructions(params, limit);
+      if (pin !== undefined) {
+        removals.push(...pin);
+        pinned.add(assetLabel(limit.asset));
+      }
+    }
+    removals.push(
       removeSpendingLimitInstruction({
         multisig: multisigPda,
         owner,
@@ -135,30 +259,100 @@ function limitInstructions(params: WalletConfigParams): TransactionInstruction[]
         rentCollector: params.rentCollector,
       }),
     );
-  if (agent === null) return removals;
-  const additions = target.limits
-    .filter(
-      (spec) =>
-        !current.spendingLimits.some((limit) => kept(limit) && limitMatches(limit, multisigPda, agent, spec)),
-    )
-    .map((limit) =>
-      addAgentSpendingLimitInstruction({
-        multisig: multisigPda,
-        owner,
-        agent,
-        rentPayer: params.rentPayer,
-        limit,
-      }),
-    );
-  return [...removals, ...additions];
+  }
+
+  const plans: LimitPlan[] = [];
+  const additions: TransactionInstruction[] = [];
+  const periodOf = (label: string, limit: LimitBudget | undefined) =>
+    spentThisPeriod(limit, budget.records.get(label) ?? [], budget.chainTime);
+  const wantedAssets = new Set(agent === null ? [] : target.limits.map((spec) => assetLabel(spec.asset)));
+  for (const [label, limit] of agentLimits) {
+    if (wantedAssets.has(label)) continue;
+    plans.push({
+      asset: label,
+      action: 'remove',
+      amount: 0n,
+      ...periodOf(label, limit),
+      remaining: 0n,
+      pinned: pinned.has(label),
+      before: limit,
+    });
+  }
+  if (agent !== null) {
+    for (const spec of target.limits) {
+      const label = assetLabel(spec.asset);
+      const before = agentLimits.get(label);
+      const period = periodOf(label, before);
+      if (before !== undefined && kept(before)) {
+        plans.push({
+          asset: label,
+          action: 'keep',
+          amount: spec.amount,
+          ...period,
+          remaining: remainingInPeriod(before, budget.chainTime),
+          pinned: false,
+          before,
+        });
+        continue;
+      }
+      const carried = period.spent < spec.amount ? period.spent : spec.amount;
+      const asset = transferAssetOf(label, budget);
+      const carry =
+        carried === 0n
+          ? []
+          : asset === undefined
+            ? undefined
+            : vaultSelfUses({
+                multisig: multisigPda,
+                owner,
+                spendingLimit: spendingLimitAddress(multisigPda, spec.asset),
+                asset,
+                amount: carried,
+                vaultBalance: budget.balances.get(label) ?? 0n,
+              });
+      const common = { asset: label, ...period, pinned: pinned.has(label), before };
+      if (carry === undefined) {
+        plans.push({ ...common, action: 'withheld', amount: 0n, remaining: 0n });
+        continue;
+      }
+      additions.push(
+        addAgentSpendingLimitInstruction({
+          multisig: multisigPda,
+          owner,
+          agent,
+          rentPayer: params.rentPayer,
+          limit: spec,
+        }),
+        ...carry,
+      );
+      plans.push({ ...common, action: 'create', amount: spec.amount, remaining: spec.amount - carried });
+    }
+  }
+  return { instructions: [...removals, ...additions], limits: plans };
+}
+
+/** The multisig's rent collector made `rentCollector` (closed proposals pay their rent back to it). */
+function rentCollectorInstructions(params: WalletConfigParams): TransactionInstruction[] {
+  const state = params.current.multisig;
+  if (state.rentCollector?.equals(params.rentCollector)) return [];
+  return [
+    multisig.instructions.multisigSetRentCollector({
+      multisigPda: state.address,
+      configAuthority: params.owner,
+      newRentCollector: params.rentCollector,
+      rentPayer: params.rentPayer,
+      programId,
+    }),
+  ];
 }
 
 /**
- * The instructions that take the wallet from `current` to `target`; empty when it is there already.
- * Spending limits that already match are left alone, so their usage in the current period stays;
- * any other limit is removed and, if wanted, added anew (which starts a fresh period).
+ * The instructions that take the wallet from `current` to `target`, and what they do to each of the
+ * agent's limits; no instructions when it is there already. Limits that already match are left alone,
+ * so their period goes on; any other is removed and, if wanted, added again carrying what its period
+ * had spent.
  */
-export function walletConfigInstructions(params: WalletConfigParams): TransactionInstruction[] {
+export function planWalletConfig(params: WalletConfigParams): WalletConfigPlan {
   assertOwnerIsConfigAuthority(params.current.multisig, params.owner);
   if (params.target.agent) assertDistinct({ owner: params.owner, agent: params.target.agent });
   if (params.target.agent === null && params.target.limits.length > 0) {
@@ -168,5 +362,15 @@ export function walletConfigInstructions(params: WalletConfigParams): Transactio
     });
   }
   assertSpendingLimitSpecs(params.target.limits);
-  return [...memberInstructions(params), ...limitInstructions(params)];
+  const limits = limitPlan(params);
+  const changes = [...memberInstructions(params), ...limits.instructions];
+  // The rent collector is set along with a change, never as a change of its own.
+  return {
+    instructions: changes.length === 0 ? [] : [...rentCollectorInstructions(params), ...changes],
+    limits: limits.limits,
+  };
+}
+
+export function walletConfigInstructions(params: WalletConfigParams): TransactionInstruction[] {
+  return planWalletConfig(params).instructions;
 }
