@@ -24,10 +24,10 @@ import {
 } from '../../src/squads/owner-acts/wallet-config.ts';
 import { buildWithdraw } from '../../src/squads/owner-acts/withdraw.ts';
 import { spendingLimitAddress, spendingLimitCreateKey } from '../../src/squads/pdas.ts';
-import { Period, SQUADS_PROGRAM_ID } from '../../src/squads/program.ts';
+import { Period } from '../../src/squads/program.ts';
 import { readMultisig, readSpendingLimits } from '../../src/squads/read-wallet.ts';
 import { buildAgentTransfer, encodeSpendingLimitUse } from '../../src/squads/spending-limit-use.ts';
-import { effectiveLimit, type SpendingLimitState } from '../../src/squads/wallet-state.ts';
+import { effectiveLimit } from '../../src/squads/wallet-state.ts';
 import { type SendResult, type SquadsSvm, squadsSvmOrSkip } from '../support/svm.ts';
 import {
   createMint,

@@ -16,6 +16,7 @@ import { buildAgentTransfer } from '../../src/squads/spending-limit-use.ts';
 import { buildVaultTransferProposal } from '../../src/squads/vault-transfer-proposal.ts';
 import { type SendResult, type SquadsSvm, squadsSvmOrSkip } from '../support/svm.ts';
 import {
+  chainBudget,
   createMint,
   createTestWallet,
   mintTo,
@@ -49,6 +50,7 @@ describe.skipIf(chain === null)('owner acts as config authority', () => {
     owner: wallet.owner.publicKey,
     feePayer: wallet.payer.publicKey,
     recentBlockhash: svm.blockhash(),
+    budget: chainBudget(svm, wallet.vault, [token]),
   });
   const spend = (wallet: TestWallet, agent: Keypair, asset: TransferAsset, amount: bigint) =>
     svm.send(

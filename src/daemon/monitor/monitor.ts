@@ -12,10 +12,11 @@
  * Several replicas may each decide to freeze the same wallet: the freeze is one write transaction
  * that only the first finds active, so the owner hears of it once.
  */
-import { sql } from 'kysely';
 import { auditRowsAfter, readAuditHead } from '../../store/audit.ts';
 import { findWallet, type Store } from '../../store/index.ts';
-import { latestOwnerAct } from '../../store/owner-acts.ts';
+import { latestDoneOwnerAct } from '../../store/owner-acts.ts';
+import { activeWalletIds } from '../../store/wallet-acts.ts';
+import { requestedSpentSince } from '../../store/wallet-budget.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { MonitorConfig } from '../config.ts';
 import { PolicyCache } from '../dry-run/policy-cache.ts';
@@ -73,7 +74,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   const lastResume = async (walletId: string): Promise<number> => {
     const known = events.lastResumeOf(walletId);
     if (known !== undefined) return known;
-    const act = await latestOwnerAct(store.db, walletId, 'resume');
+    const act = await latestDoneOwnerAct(store.db, walletId, 'resume');
     const at = act ? Number(act.createdAt) : 0;
     events.rememberResume(walletId, at);
     return at;
@@ -112,18 +113,6 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     return { refused: signals.get('refusal')!, transferred: signals.get('transfer')!, restarted };
   };
 
-  const spentSince = async (walletId: string, sinceMs: number): Promise<Map<string, bigint>> => {
-    const rows = await store.db
-      .selectFrom('transfers')
-      .select(['asset', sql<string | bigint>`cast(sum(amount) as bigint)`.as('spent')])
-      .where('wallet_id', '=', walletId)
-      .where('counts_daily', '=', 1n)
-      .where('counted_at', '>=', BigInt(sinceMs))
-      .groupBy('asset')
-      .execute();
-    return new Map(rows.map((row) => [row.asset, BigInt(row.spent)]));
-  };
-
   const velocityOf = async (walletId: string, nowMs: number): Promise<Alert | undefined> => {
     if (config.velocity.percent <= 0) return undefined;
     const wallet = await findWallet(store.db, walletId);
@@ -132,13 +121,13 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     const daily = new Map(
       [...policies.of(wallet).policy.assets].map(([asset, limits]) => [asset, limits.daily] as const),
     );
-    return velocityAlert(walletId, await spentSince(walletId, since), daily, config);
-  };
-
-  const activeWallets = async (): Promise<string[]> =>
-    (await store.db.selectFrom('wallets').select('id').where('status', '=', 'active').execute()).map(
-      (row) => row.id,
+    return velocityAlert(
+      walletId,
+      await requestedSpentSince(store.db, walletId, BigInt(since)),
+      daily,
+      config,
     );
+  };
 
   /** The alert's owner notified and the audit entry written in the freeze's own transaction. */
   const recordAlert = async (trx: Parameters<typeof appendAudit>[0], alert: Alert, block: ServerBlock) => {
@@ -214,7 +203,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     }
     if (restarted && config.enclaveRestarts.count > 0) {
       // The enclave serves every wallet: each is frozen unless resumed since enough of the restarts.
-      for (const walletId of await activeWallets()) {
+      for (const walletId of await activeWalletIds(store.db)) {
         if (alerts.has(walletId)) continue;
         const alert = restartAlert(walletId, events.restarts(), await lastResume(walletId), nowMs, config);
         if (alert) alerts.set(walletId, alert);

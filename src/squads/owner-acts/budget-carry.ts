@@ -43,6 +43,12 @@ export interface PeriodRecord {
 }
 
 const DAY_SECONDS = 86_400n;
+
+/** The smaller of two amounts (Math.min takes no bigints). */
+export function atMost(amount: bigint, cap: bigint): bigint {
+  if (amount < cap) return amount;
+  return cap;
+}
 /** Most owner self-uses one limit may take in an act (each is about 40 bytes and 20k compute units). */
 export const MAX_SELF_USES = 4;
 
@@ -97,19 +103,19 @@ export function vaultSelfUses(params: {
 }): TransactionInstruction[] | undefined {
   if (params.amount <= 0n) return [];
   if (params.vaultBalance <= 0n) return undefined;
-  const each = params.amount < params.vaultBalance ? params.amount : params.vaultBalance;
+  const each = atMost(params.amount, params.vaultBalance);
   const uses = (params.amount + each - 1n) / each;
   if (uses > BigInt(params.maxUses ?? MAX_SELF_USES)) return undefined;
   const vault = vaultAddress(params.multisig);
   const instructions: TransactionInstruction[] = [];
-  for (let left = params.amount; left > 0n; left -= each < left ? each : left) {
+  for (let left = params.amount; left > 0n; left -= atMost(each, left)) {
     instructions.push(
       encodeSpendingLimitUse({
         multisig: params.multisig,
         member: params.owner,
         spendingLimit: params.spendingLimit,
         asset: params.asset,
-        amount: each < left ? each : left,
+        amount: atMost(each, left),
         destination: vault,
       }),
     );

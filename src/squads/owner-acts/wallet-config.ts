@@ -38,6 +38,7 @@ import {
 import { assertDistinct } from '../validate.ts';
 import type { MultisigState, SpendingLimitState } from '../wallet-state.ts';
 import {
+  atMost,
   type LimitBudget,
   type PeriodRecord,
   remainingInPeriod,
@@ -295,7 +296,7 @@ function limitPlan(params: WalletConfigParams): WalletConfigPlan {
         });
         continue;
       }
-      const carried = period.spent < spec.amount ? period.spent : spec.amount;
+      const carried = atMost(period.spent, spec.amount);
       const asset = transferAssetOf(label, budget);
       const carry =
         carried === 0n
