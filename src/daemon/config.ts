@@ -84,6 +84,11 @@ const keySchemas = {
   monitor_outside_hours_seconds: monitorSeconds.default(3600),
   monitor_enclave_restarts: monitorCount.default(3),
   monitor_enclave_restarts_seconds: monitorSeconds.default(600),
+  monitor_chain_check_ms: z.coerce
+    .number({ error: 'expected milliseconds between chain checks (0 turns them off)' })
+    .int('expected whole milliseconds')
+    .min(0, 'expected milliseconds between chain checks (0 turns them off)')
+    .default(5_000),
 } as const;
 
 type ConfigKey = keyof typeof keySchemas;
@@ -128,6 +133,11 @@ export interface MonitorConfig {
   readonly outsideHours: MonitorRuleConfig;
   /** Restarts of the agent enclave (every wallet it serves is frozen). */
   readonly enclaveRestarts: MonitorRuleConfig;
+  /**
+   * How often the chain is read for spending under the agent's limits that the daemon did not send (a
+   * leaked agent key); 0 turns it off.
+   */
+  readonly chainCheckMs: number;
 }
 
 export class ConfigError extends Error {
@@ -237,6 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         count: values.monitor_enclave_restarts as number,
         seconds: values.monitor_enclave_restarts_seconds as number,
       },
+      chainCheckMs: values.monitor_chain_check_ms as number,
     },
   };
 }
@@ -279,4 +290,5 @@ export const defaultConfigToml = `# WAIaaS configuration. Every key can be overr
 # monitor_enclave_restarts = 3            # enclave restarts (freezes every wallet); 0 = off
 # monitor_enclave_restarts_seconds = 600
 # monitor_poll_ms = 500
+# monitor_chain_check_ms = 5000          # read the chain for spends the daemon did not make (a leaked agent key); 0 = off
 `;

@@ -111,3 +111,20 @@ export const switchAgentKey = async (
 /** Ids of the wallets that are active. */
 export const activeWalletIds = async (db: Kysely<Database>): Promise<string[]> =>
   (await db.selectFrom('wallets').select('id').where('status', '=', 'active').execute()).map((row) => row.id);
+
+/** What the monitor's chain check needs of each active wallet. */
+export interface ActiveWalletRow {
+  readonly id: string;
+  readonly multisig: string;
+  readonly policyBundle: string;
+}
+
+export const activeWalletsWithPolicy = async (db: Kysely<Database>): Promise<ActiveWalletRow[]> =>
+  (
+    await db
+      .selectFrom('wallets')
+      .select(['id', 'multisig', 'policy_bundle'])
+      .where('status', '=', 'active')
+      .orderBy('id')
+      .execute()
+  ).map((row) => ({ id: row.id, multisig: row.multisig, policyBundle: row.policy_bundle }));

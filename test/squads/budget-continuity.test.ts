@@ -393,7 +393,6 @@ describe.skipIf(chain === null)('budget continuity across owner acts (real Squad
         budget,
       });
       for (const limit of plan.limits) {
-        if (limit.periodStart === null) continue;
         const list = historyOf(wallet).get(limit.asset) ?? [];
         list.push({ spent: limit.spent, periodStart: limit.periodStart, recordedAt: budget.chainTime });
         historyOf(wallet).set(limit.asset, list);

@@ -9,9 +9,13 @@
  * A rule is evaluated when a new event concerns it, so nothing fires again on old events alone; and
  * windows never reach back before the wallet's last resume.
  *
+ * Chain: every `chainCheckMs` it also reads the agent's spending limits of every active wallet for
+ * spending the daemon did not send (chain-check.ts: a leaked agent key), and freezes those wallets.
+ *
  * Several replicas may each decide to freeze the same wallet: the freeze is one write transaction
  * that only the first finds active, so the owner hears of it once.
  */
+import type { Connection } from '@solana/web3.js';
 import { auditRowsAfter, readAuditHead } from '../../store/audit.ts';
 import { findWallet, type Store } from '../../store/index.ts';
 import { latestDoneOwnerAct } from '../../store/owner-acts.ts';
@@ -23,14 +27,18 @@ import { PolicyCache } from '../dry-run/policy-cache.ts';
 import type { Logger } from '../logger.ts';
 import { enqueueEvent } from '../notifier/index.ts';
 import { blockOnServer, type ServerBlock } from '../owner-acts/freeze.ts';
+import { type FrozenReason, type FrozenReasonCode, frozenReason } from '../owner-acts/frozen-reason.ts';
+import { spendBypassAlerts } from './chain-check.ts';
 import { type FeedSignal, RecentEvents } from './recent-events.ts';
-import { type Alert, refusalAlert, restartAlert, velocityAlert } from './rules.ts';
+import { type Alert, type MonitorRule, refusalAlert, restartAlert, velocityAlert } from './rules.ts';
 
 export interface MonitorDeps {
   readonly store: Store;
   readonly logger: Pick<Logger, 'warn' | 'error'>;
   readonly config: MonitorConfig;
   readonly now?: () => number;
+  /** The chain, for spending that bypassed the daemon (chain-check.ts); without it that rule is off. */
+  readonly connection?: Connection;
 }
 
 export interface Monitor {
@@ -49,6 +57,18 @@ const MAX_TOUCHED = 100_000;
 
 const ACTION =
   'Frozen on the server: no transfer is accepted. The enclave and the chain are unchanged: freeze the wallet (POST /v1/wallets/:id/freeze) to finish, or resume it.';
+
+const REASON_CODES: Readonly<Record<MonitorRule, FrozenReasonCode>> = {
+  repeated_refusals: 'MONITOR_REPEATED_REFUSALS',
+  outside_hours: 'MONITOR_OUTSIDE_HOURS',
+  spending_velocity: 'MONITOR_VELOCITY',
+  enclave_restarts: 'MONITOR_ENCLAVE_RESTARTS',
+  spend_bypassed_daemon: 'SPEND_BYPASSED_DAEMON',
+};
+
+/** Why the monitor froze a wallet, as GET /v1/wallets/:id and the events show it. */
+export const reasonOfAlert = (alert: Alert, atMs = Date.now()): FrozenReason =>
+  frozenReason(REASON_CODES[alert.rule], { rule: alert.rule, ...alert.details }, atMs);
 
 export function createMonitor(deps: MonitorDeps): Monitor {
   const { store, config } = deps;
@@ -69,6 +89,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   let wake: (() => void) | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
+  let lastChainCheck = Number.NEGATIVE_INFINITY;
 
   /** The last resume, from the feed or else the owner_acts table (remembered either way). */
   const lastResume = async (walletId: string): Promise<number> => {
@@ -143,6 +164,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       data: {
         by: 'monitor',
         rule: alert.rule,
+        reason: block.reason,
         cancelledTransfers: block.cancelledTransfers,
         inFlightTransfers: block.inFlightTransfers,
       },
@@ -155,6 +177,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       details: {
         ...facts,
         action: 'frozen_on_server',
+        reason: block.reason,
         cancelledTransfers: block.cancelledTransfers,
         inFlightTransfers: block.inFlightTransfers,
       },
@@ -165,9 +188,14 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   const freeze = async (alert: Alert): Promise<boolean> => {
     const wallet = await findWallet(store.db, alert.walletId);
     if (wallet?.status !== 'active') return false;
-    const block = await blockOnServer(store, alert.walletId, async (trx, block) => {
-      if (block.changed) await recordAlert(trx, alert, block);
-    });
+    const block = await blockOnServer(
+      store,
+      alert.walletId,
+      async (trx, block) => {
+        if (block.changed) await recordAlert(trx, alert, block);
+      },
+      reasonOfAlert(alert, now()),
+    );
     if (block.changed) {
       deps.logger.warn(
         { walletId: alert.walletId, rule: alert.rule, details: alert.details },
@@ -207,6 +235,21 @@ export function createMonitor(deps: MonitorDeps): Monitor {
         if (alerts.has(walletId)) continue;
         const alert = restartAlert(walletId, events.restarts(), await lastResume(walletId), nowMs, config);
         if (alert) alerts.set(walletId, alert);
+      }
+    }
+
+    if (deps.connection && config.chainCheckMs > 0 && nowMs - lastChainCheck >= config.chainCheckMs) {
+      lastChainCheck = nowMs;
+      try {
+        for (const alert of await spendBypassAlerts(store, deps.connection, policies, nowMs)) {
+          // Spending behind the daemon's back says more than any other rule: it wins.
+          alerts.set(alert.walletId, alert);
+        }
+      } catch (error) {
+        deps.logger.error(
+          { err: error },
+          'monitor could not read the chain for spends the daemon did not make',
+        );
       }
     }
 

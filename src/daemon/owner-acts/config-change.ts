@@ -94,18 +94,21 @@ async function recordPlan(
   plan: WalletConfigPlan,
   chainTime: bigint,
 ): Promise<void> {
-  const periods = plan.limits.flatMap((limit) =>
-    limit.periodStart === null
-      ? []
-      : [{ asset: limit.asset, spent: limit.spent, periodStart: limit.periodStart, recordedAt: chainTime }],
-  );
+  // Every asset, even one with nothing spent: a later act finds the record of the act that created a
+  // limit by its time, and must not take an older one for it.
+  const periods = plan.limits.map((limit) => ({
+    asset: limit.asset,
+    spent: limit.spent,
+    periodStart: limit.periodStart,
+    recordedAt: chainTime,
+  }));
   const nowMs = Date.now();
   // Cluster seconds to server milliseconds, with the margin the server's window already allows for skew.
   const offsetMs = BigInt(nowMs) - chainTime * 1000n;
   await runtime.store.writeTransaction(async (trx) => {
     await appendActPeriods(trx, actId, periods);
     for (const limit of plan.limits) {
-      if (limit.action !== 'create' || limit.spent === 0n || limit.periodStart === null) continue;
+      if (limit.action !== 'create' || limit.spent === 0n) continue;
       const sinceMs = limit.periodStart * 1000n + offsetMs - BigInt(DAILY_WINDOW_MARGIN_SECONDS * 1000);
       await holdCountedSpends(trx, walletId, limit.asset, sinceMs, BigInt(nowMs));
     }

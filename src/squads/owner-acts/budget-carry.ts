@@ -44,11 +44,41 @@ export interface PeriodRecord {
 
 const DAY_SECONDS = 86_400n;
 
+/**
+ * An act's transaction lands within its blockhash's life (about a minute) of the read it was built
+ * from; a record taken longer before a limit's period began did not create that limit.
+ */
+export const MAX_ACT_SECONDS = 600n;
+
+/** The record of the act that created `limit` (its period began then), if one is kept. */
+const creatingRecord = (limit: LimitBudget, records: readonly PeriodRecord[]): PeriodRecord | undefined => {
+  const creating = records.filter((record) => record.recordedAt <= limit.lastReset).at(-1);
+  return creating !== undefined && creating.recordedAt + MAX_ACT_SECONDS >= limit.lastReset
+    ? creating
+    : undefined;
+};
+
 /** The smaller of two amounts (Math.min takes no bigints). */
 export function atMost(amount: bigint, cap: bigint): bigint {
   if (amount < cap) return amount;
   return cap;
 }
+
+/**
+ * How much of what the chain shows spent in `limit`'s current period the owner act that created it
+ * carried in (its own vault-to-vault uses): the rest was spent under the limit since. Zero once that
+ * period has passed, or when no act carried anything into it.
+ */
+export function carriedIntoPeriod(
+  limit: LimitBudget,
+  records: readonly PeriodRecord[],
+  nowUnix: bigint,
+): bigint {
+  if (effectiveLimit(limit, nowUnix).periodStart !== limit.lastReset) return 0n;
+  const creating = creatingRecord(limit, records);
+  return creating === undefined ? 0n : atMost(creating.spent, limit.amount);
+}
+
 /** Most owner self-uses one limit may take in an act (each is about 40 bytes and 20k compute units). */
 export const MAX_SELF_USES = 4;
 
@@ -73,18 +103,20 @@ export function spentThisPeriod(
   limit: LimitBudget | undefined,
   records: readonly PeriodRecord[],
   nowUnix: bigint,
-): { spent: bigint; periodStart: bigint | null } {
+): { spent: bigint; periodStart: bigint } {
   if (limit !== undefined) {
     const { periodStart } = effectiveLimit(limit, nowUnix);
     const spent = spentInPeriod(limit, nowUnix);
     if (periodStart !== limit.lastReset) return { spent, periodStart };
-    const creating = records.filter((record) => record.recordedAt <= limit.lastReset).at(-1);
+    const creating = creatingRecord(limit, records);
     const beyond =
       creating === undefined || creating.spent <= limit.amount ? 0n : creating.spent - limit.amount;
     return { spent: spent + beyond, periodStart };
   }
   const last = records.at(-1);
-  if (last === undefined || nowUnix > last.periodStart + DAY_SECONDS) return { spent: 0n, periodStart: null };
+  // Nothing spent in a period in force: a period starting now is as good as any.
+  if (last === undefined || nowUnix > last.periodStart + DAY_SECONDS)
+    return { spent: 0n, periodStart: nowUnix };
   return { spent: last.spent, periodStart: last.periodStart };
 }
 

@@ -96,8 +96,8 @@ export interface LimitPlan {
   readonly amount: bigint;
   /** What the current period had spent before the act (carried into a re-created limit). */
   readonly spent: bigint;
-  /** When that period started (cluster seconds); null when nothing was spent in a period in force. */
-  readonly periodStart: bigint | null;
+  /** When that period started (cluster seconds; the act's own time when nothing was spent in one in force). */
+  readonly periodStart: bigint;
   /** What the agent may still spend in the current period after the act. */
   readonly remaining: bigint;
   /** The old limit was used for its exact remaining amount first, so a racing spend fails the act. */
