@@ -65,8 +65,29 @@ export interface Wallet {
   agentPublicKey?: string;
   ownerPublicKey: string;
   policy: Policy;
+  /** Why the wallet is frozen; null when it is not. */
+  frozenReason: FrozenReason | null;
   createdAt: string;
   [field: string]: unknown;
+}
+
+/**
+ * Why a wallet is frozen: the owner's freeze, a monitor rule, or spending under the agent's on-chain
+ * limit that the daemon did not send (a leaked agent key).
+ */
+export interface FrozenReason {
+  code:
+    | 'OWNER_FREEZE'
+    | 'SPEND_BYPASSED_DAEMON'
+    | 'MONITOR_REPEATED_REFUSALS'
+    | 'MONITOR_OUTSIDE_HOURS'
+    | 'MONITOR_VELOCITY'
+    | 'MONITOR_ENCLAVE_RESTARTS'
+    | 'UNRECORDED';
+  /** Facts for the owner: counts, thresholds, amounts (base units as strings). */
+  detail: Record<string, unknown>;
+  /** ISO 8601. */
+  at: string;
 }
 
 export interface CreatedSession {

@@ -2,7 +2,10 @@
  * Why a wallet is frozen, as GET /v1/wallets/:id, the `wallet.frozen` event and the audit log say it:
  * a stable code, facts, and when. Kept with the freeze act that first froze it.
  */
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import type { Database, Wallet } from '../../store/index.ts';
+import { latestOwnerAct } from '../../store/owner-acts.ts';
 
 export const frozenReasonCodes = [
   /** The owner's kill switch (POST /v1/wallets/:id/freeze). */
@@ -14,6 +17,8 @@ export const frozenReasonCodes = [
   'MONITOR_OUTSIDE_HOURS',
   'MONITOR_VELOCITY',
   'MONITOR_ENCLAVE_RESTARTS',
+  /** Frozen before the daemon kept reasons. */
+  'UNRECORDED',
 ] as const;
 
 export type FrozenReasonCode = (typeof frozenReasonCodes)[number];
@@ -46,4 +51,15 @@ export const ownerFreezeReason = (): FrozenReason => frozenReason('OWNER_FREEZE'
 export function frozenReasonOf(detail: Readonly<Record<string, unknown>>): FrozenReason | undefined {
   const parsed = frozenReasonSchema.safeParse(detail['reason']);
   return parsed.success ? (parsed.data as FrozenReason) : undefined;
+}
+
+/** Why `wallet` is frozen (the reason its latest freeze kept), or null when it is not frozen. */
+export async function readFrozenReason(
+  db: Kysely<Database>,
+  wallet: Pick<Wallet, 'id' | 'status'>,
+): Promise<FrozenReason | null> {
+  if (wallet.status !== 'frozen') return null;
+  const act = await latestOwnerAct(db, wallet.id, 'freeze');
+  if (act === undefined) return frozenReason('UNRECORDED');
+  return frozenReasonOf(act.detail) ?? frozenReason('UNRECORDED', {}, Number(act.createdAt));
 }
