@@ -42,6 +42,11 @@ export interface Policy {
   hours: { utc: [number, number]; days: number[] };
   rate: { maxPerHour: number };
   approvalTimeoutSeconds: number;
+  /**
+   * What the fee payer may spend for the agent per day (rent of recipients' new token accounts and of
+   * approval requests) and how many approval requests may be open; defaults 0.1 SOL and 10.
+   */
+  fees?: { dailyLamports?: bigint; maxOpenApprovals?: number };
 }
 
 export type OwnerSignerSpec =

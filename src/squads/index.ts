@@ -43,6 +43,12 @@ export {
   WALLET_THRESHOLD,
   WALLET_VAULT_INDEX,
 } from './program.ts';
+export {
+  buildProposalsClose,
+  type ProposalsCloseParams,
+  proposalCloseInstruction,
+  setRentCollectorInstruction,
+} from './proposal-close.ts';
 export { buildProposalReject, type ProposalRejectParams } from './proposal-reject.ts';
 export { type PendingTransfer, type ProposalState, readPendingTransfer } from './read-proposal.ts';
 export {
