@@ -32,8 +32,9 @@ export const feeCounts = async (
     select
       (select cast(coalesce(sum(lamports), 0) as bigint) from fee_spends
         where wallet_id = ${walletId} and created_at >= ${sinceMs}) as spent,
-      (select count(*) from fee_spends
-        where wallet_id = ${walletId} and kind = 'approval' and closed_at is null) as open`.execute(db);
+      (select count(*) from fee_spends inner join transfers on transfers.id = fee_spends.transfer_id
+        where fee_spends.wallet_id = ${walletId} and fee_spends.kind = 'approval'
+          and fee_spends.closed_at is null) as open`.execute(db);
   return { spentInWindow: BigInt(rows[0]?.spent ?? 0), openApprovals: Number(rows[0]?.open ?? 0) };
 };
 

@@ -8,7 +8,9 @@
  *      gone;
  *   3. where a limit is re-created carrying the period's spending, make the server's window hold
  *      those transfers from now on (its rolling day then ends no sooner than the chain's new period);
- *   4. sign as fee payer and owner, send, confirm.
+ *   4. sign as fee payer and owner, send, confirm;
+ *   5. close the wallet's decided approval requests, rejecting the ones still open on chain with the
+ *      owner's signature (their rent back to the fee payer: close-proposals.ts).
  * A transaction that loses a race with a spend made meanwhile (the pin) fails as a whole; the act is
  * pending and the same call builds it again from a fresh read.
  */
@@ -27,6 +29,7 @@ import type { Wallet } from '../../store/index.ts';
 import { appendActPeriods, recentPeriodRecords } from '../../store/owner-acts.ts';
 import { holdCountedSpends } from '../../store/wallet-budget.ts';
 import type { Runtime } from '../runtime/runtime.ts';
+import { settleApprovalRent } from '../transfers/approval/close-proposals.ts';
 import { signSendConfirm } from '../wallets/send-signed.ts';
 import { readChainUnixTime, readTokenAssets } from './chain-reads.ts';
 import { readWalletConfig } from './common.ts';
@@ -152,7 +155,10 @@ export async function sendConfigChange(
     rentCollector: feePayer,
     budget,
   });
-  if (transaction === null) return { status: 'unchanged', limits: plan.limits };
+  if (transaction === null) {
+    await closeDecidedApprovalsAsOwner(runtime, params.wallet, params.owner, ownerSigner);
+    return { status: 'unchanged', limits: plan.limits };
+  }
   await recordPlan(runtime, params.wallet.id, params.actId, plan, budget.chainTime);
   const signature = await signSendConfirm(
     runtime.chain,
@@ -161,6 +167,7 @@ export async function sendConfigChange(
     [runtime.feePayer],
     ownerSigner,
   );
+  await closeDecidedApprovalsAsOwner(runtime, params.wallet, params.owner, ownerSigner);
   return { status: 'done', signature, limits: plan.limits };
 }
 
@@ -173,3 +180,25 @@ export const limitFacts = (limits: readonly LimitPlan[]) =>
     spentThisPeriod: limit.spent.toString(),
     remaining: limit.remaining.toString(),
   }));
+
+/**
+ * After an owner act's chain step, with the owner's signer at hand: the wallet's decided approval
+ * requests are closed, rejecting first the ones still open on chain (expired, or rejected without the
+ * second factor), so their rent goes back to the fee payer. Never fails the act: what cannot be closed
+ * now waits for the next one.
+ */
+export async function closeDecidedApprovalsAsOwner(
+  runtime: Runtime,
+  wallet: Wallet,
+  owner: PublicKey,
+  ownerSigner: OwnerSigner,
+): Promise<void> {
+  try {
+    await settleApprovalRent(runtime, wallet.id, new PublicKey(wallet.multisig), {
+      publicKey: owner,
+      signer: ownerSigner,
+    });
+  } catch (error) {
+    runtime.logger.warn({ err: error, walletId: wallet.id }, 'could not close decided approval requests');
+  }
+}

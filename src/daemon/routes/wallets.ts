@@ -7,10 +7,10 @@ import { ownerUnlock, requireRole } from '../auth.ts';
 import { chainSnapshotsOf } from '../exposure/chain-snapshot.ts';
 import { readWalletExposure } from '../exposure/exposure.ts';
 import { walletExposureSchema } from '../exposure/schema.ts';
+import { frozenReasonSchema, readFrozenReason } from '../owner-acts/frozen-reason.ts';
 import { problemSchema } from '../problem.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { addressSchema, idParamsSchema, nameSchema } from '../schemas.ts';
-import { frozenReasonSchema, readFrozenReason } from '../owner-acts/frozen-reason.ts';
 import { createWallet } from '../wallets/create-wallet.ts';
 import { ownerOf, walletFor } from './access.ts';
 
@@ -26,7 +26,9 @@ export const walletSchema = z
     policy: policyDocumentSchema,
     frozenReason: frozenReasonSchema
       .nullable()
-      .describe('why the wallet is frozen (owner freeze, a monitor rule, spending that bypassed the daemon); null when it is not'),
+      .describe(
+        'why the wallet is frozen (owner freeze, a monitor rule, spending that bypassed the daemon); null when it is not',
+      ),
     createdAt: z.string(),
     exposure: walletExposureSchema.optional().describe('GET /v1/wallets/:id only'),
   })
