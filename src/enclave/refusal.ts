@@ -29,7 +29,8 @@ export type ShapeRefusalReason =
   | 'NO_ACTION'
   | 'HIDDEN_TRANSFER'
   | 'FOREIGN_SOURCE'
-  | 'NO_TRANSFER';
+  | 'NO_TRANSFER'
+  | 'TO_OWN_VAULT';
 
 /** Refusals about the enclave's own state rather than the message. */
 export type StateRefusalReason =
