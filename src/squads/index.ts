@@ -11,9 +11,9 @@ export { type ComputeBudget, compileTransaction, type TransactionEnvelope } from
 export { buildCreateWallet, type CreateWalletParams, type WalletCreation } from './create-wallet.ts';
 export { chainErrorFrom, chainRejection, squadsErrorName } from './errors.ts';
 export { buildFreeze, type OwnerActParams } from './owner-acts/freeze.ts';
-export { buildReplaceLimits } from './owner-acts/replace-limits.ts';
+export { assertLimitsReplaceable, buildReplaceLimits } from './owner-acts/replace-limits.ts';
 export { buildResume, type ResumeParams } from './owner-acts/resume.ts';
-export { buildRotateAgent, type RotateAgentParams } from './owner-acts/rotate-agent.ts';
+export { assertRotatable, buildRotateAgent, type RotateAgentParams } from './owner-acts/rotate-agent.ts';
 export {
   type CurrentWalletConfig,
   type TargetWalletConfig,

@@ -21,6 +21,7 @@ import {
   type BudgetContext,
   planWalletConfig,
   type WalletConfigParams,
+  walletConfigTransactions,
 } from '../../src/squads/owner-acts/wallet-config.ts';
 import { buildWithdraw } from '../../src/squads/owner-acts/withdraw.ts';
 import { spendingLimitAddress, spendingLimitCreateKey } from '../../src/squads/pdas.ts';
@@ -541,6 +542,44 @@ describe.skipIf(chain === null)('budget continuity across owner acts (real Squad
       expect(await limitOf(wallet)).toBeUndefined();
       svm.airdrop(wallet.vault, 5n * SOL);
       expect(refusal(spend(wallet, wallet.agent, 1n)).code).toBe('CHAIN_REJECTED');
+    });
+
+    it('a change too large for one packet goes in several transactions, each asset’s carry whole in one', async () => {
+      const destinations = Array.from({ length: 5 }, () => Keypair.generate().publicKey);
+      const limits: SpendingLimitSpec[] = [
+        { asset: 'SOL', amount: SOL, destinations },
+        { asset: token.mint, amount: 1_000_000n, destinations },
+      ];
+      const wallet = await createTestWallet(svm, limits, 10n * SOL);
+      mintTo(svm, mintAuthority, token, wallet.vault, 5_000_000n);
+      mintTo(svm, mintAuthority, token, destinations[1]!, 0n);
+      expect(spend(wallet, wallet.agent, 600_000_000n, 'SOL', destinations[0]).ok).toBe(true);
+      expect(spend(wallet, wallet.agent, 300_000n, token, destinations[1]).ok).toBe(true);
+      const newAgent = Keypair.generate();
+      const params: WalletConfigParams = {
+        current: await current(wallet),
+        target: { agent: newAgent.publicKey, limits },
+        owner: wallet.owner.publicKey,
+        rentPayer: wallet.payer.publicKey,
+        rentCollector: wallet.payer.publicKey,
+        budget: budgetOf(wallet),
+      };
+      expect(() =>
+        buildRotateAgent({
+          ...envelope(wallet),
+          ...params,
+          oldAgent: wallet.agent.publicKey,
+          newAgent: newAgent.publicKey,
+          limits,
+        }),
+      ).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+      const transactions = walletConfigTransactions(envelope(wallet), planWalletConfig(params));
+      expect(transactions.length).toBeGreaterThan(1);
+      for (const transaction of transactions) await sendAsOwnerOk(wallet, transaction, [wallet.payer]);
+      expect(await remainingNow(wallet)).toBe(400_000_000n);
+      expect(await remainingNow(wallet, token.mint)).toBe(700_000n);
+      expect(refusal(spend(wallet, wallet.agent, 1n, 'SOL', destinations[0])).code).toBe('CHAIN_REJECTED');
+      expect(spend(wallet, newAgent, 400_000_000n, 'SOL', destinations[0]).ok).toBe(true);
     });
 
     it('an attacker with the agent key, spending everything the chain allows between owner acts, moves at most the daily limit in the day', async () => {

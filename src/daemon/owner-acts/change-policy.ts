@@ -12,7 +12,7 @@
 import { PublicKey } from '@solana/web3.js';
 import { WaiaasError } from '../../core/errors.ts';
 import { type PolicyDocument, policyHashHex, signPolicyBundle, toPolicy } from '../../core/policy.ts';
-import { buildReplaceLimits, spendingLimitSpecsFromPolicy } from '../../squads/index.ts';
+import { assertLimitsReplaceable, spendingLimitSpecsFromPolicy } from '../../squads/index.ts';
 import { type Owner, setWalletPolicy, type Wallet } from '../../store/index.ts';
 import { insertOwnerAct, updateOwnerAct } from '../../store/owner-acts.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -135,12 +135,8 @@ export async function executeChangePolicy(
           actId: act.id,
           policyAssets: Object.keys(document.assets),
           target: (current) => ({ agent: soleAgent(current, ownerKey, wallet.id), limits: specs }),
-          build: (input) =>
-            buildReplaceLimits({
-              ...input,
-              agent: soleAgent(input.current, ownerKey, wallet.id),
-              limits: specs,
-            }),
+          check: (current) =>
+            assertLimitsReplaceable({ current, agent: soleAgent(current, ownerKey, wallet.id) }),
         });
         limits = limitFacts(change.limits);
         chain = { status: change.status, ...(change.signature ? { signature: change.signature } : {}) };

@@ -14,7 +14,7 @@
  * A transaction that loses a race with a spend made meanwhile (the pin) fails as a whole; the act is
  * pending and the same call builds it again from a fresh read.
  */
-import { PublicKey, type VersionedTransaction } from '@solana/web3.js';
+import { PublicKey } from '@solana/web3.js';
 import { DAILY_WINDOW_MARGIN_SECONDS } from '../../core/policy-window.ts';
 import type { OwnerSigner } from '../../keys/types.ts';
 import {
@@ -24,7 +24,7 @@ import {
   type TokenAsset,
 } from '../../squads/index.ts';
 import type { BudgetContext, LimitPlan, WalletConfigPlan } from '../../squads/owner-acts/wallet-config.ts';
-import { planWalletConfig } from '../../squads/owner-acts/wallet-config.ts';
+import { planWalletConfig, walletConfigTransactions } from '../../squads/owner-acts/wallet-config.ts';
 import type { Wallet } from '../../store/index.ts';
 import { appendActPeriods, recentPeriodRecords } from '../../store/owner-acts.ts';
 import { holdCountedSpends } from '../../store/wallet-budget.ts';
@@ -37,18 +37,12 @@ import { readWalletConfig } from './common.ts';
 /** Records older than this cannot matter: a Day period has ended by then. */
 const RECORDS_LOOK_BACK_MS = 2 * 86_400_000;
 
-/** What one act's builder receives: the chain as read, the budget, and the envelope. */
-export interface ConfigBuildInput {
-  readonly current: CurrentWalletConfig;
-  readonly owner: PublicKey;
-  readonly feePayer: PublicKey;
-  readonly recentBlockhash: string;
-  readonly budget: BudgetContext;
-}
-
 export interface ConfigChange {
   readonly status: 'done' | 'unchanged';
+  /** The last transaction's (the change is done once it landed). */
   readonly signature?: string;
+  /** Every transaction's, in order: one unless the change did not fit a packet. */
+  readonly signatures: readonly string[];
   /** What the act did to each of the agent's limits (amounts in base units). */
   readonly limits: readonly LimitPlan[];
 }
@@ -119,10 +113,11 @@ async function recordPlan(
 }
 
 /**
- * Steps 1–4 for `actId` on `wallet`. `target` says what the wallet should become given what the
- * chain holds; `build` is the act's own builder (it checks the act and compiles the same
- * instructions the plan describes). Throws on failure: the caller decides whether that leaves the act
- * pending.
+ * Steps 1–5 for `actId` on `wallet`. `target` says what the wallet should become given what the
+ * chain holds; `check` refuses an act the chain state does not allow (a frozen wallet's policy, a
+ * rotation of a key that is not the member). The change goes in one transaction when it fits a
+ * packet, else in as few as fit, sent in order, each asset's carry whole in one. Throws on failure:
+ * the caller decides whether that leaves the act pending (a repeat does only what is left).
  */
 export async function sendConfigChange(
   runtime: Runtime,
@@ -133,20 +128,14 @@ export async function sendConfigChange(
     readonly actId: string;
     readonly policyAssets: Iterable<string>;
     readonly target: (current: CurrentWalletConfig) => TargetWalletConfig;
-    readonly build: (input: ConfigBuildInput) => VersionedTransaction | null;
+    readonly check?: (current: CurrentWalletConfig) => void;
   },
 ): Promise<ConfigChange> {
   const { blockhash, lastValidBlockHeight } = await runtime.chain.recentBlockhash();
   const current = await readWalletConfig(runtime, params.wallet);
+  params.check?.(current);
   const budget = await readBudgetContext(runtime, params.wallet, current, params.policyAssets);
   const feePayer = runtime.feePayer.publicKey;
-  const transaction = params.build({
-    current,
-    owner: params.owner,
-    feePayer,
-    recentBlockhash: blockhash,
-    budget,
-  });
   const plan = planWalletConfig({
     current,
     target: params.target(current),
@@ -155,20 +144,26 @@ export async function sendConfigChange(
     rentCollector: feePayer,
     budget,
   });
-  if (transaction === null) {
+  const transactions = walletConfigTransactions({ feePayer, recentBlockhash: blockhash }, plan);
+  if (transactions.length === 0) {
     await closeDecidedApprovalsAsOwner(runtime, params.wallet, params.owner, ownerSigner);
-    return { status: 'unchanged', limits: plan.limits };
+    return { status: 'unchanged', limits: plan.limits, signatures: [] };
   }
   await recordPlan(runtime, params.wallet.id, params.actId, plan, budget.chainTime);
-  const signature = await signSendConfirm(
-    runtime.chain,
-    transaction,
-    lastValidBlockHeight,
-    [runtime.feePayer],
-    ownerSigner,
-  );
+  const signatures: string[] = [];
+  for (const transaction of transactions) {
+    signatures.push(
+      await signSendConfirm(
+        runtime.chain,
+        transaction,
+        lastValidBlockHeight,
+        [runtime.feePayer],
+        ownerSigner,
+      ),
+    );
+  }
   await closeDecidedApprovalsAsOwner(runtime, params.wallet, params.owner, ownerSigner);
-  return { status: 'done', signature, limits: plan.limits };
+  return { status: 'done', signature: signatures.at(-1)!, limits: plan.limits, signatures };
 }
 
 /** A plan's limits as an act's answer and records show them: base units as strings. */

@@ -17,7 +17,6 @@ import { PublicKey } from '@solana/web3.js';
 import type { Kysely } from 'kysely';
 import { WaiaasError } from '../../core/errors.ts';
 import { type PolicyDocument, signPolicyBundle } from '../../core/policy.ts';
-import { buildFreeze } from '../../squads/index.ts';
 import { type Database, type Owner, type Store, setWalletPolicy, type Wallet } from '../../store/index.ts';
 import { insertOwnerAct, latestOwnerAct, updateOwnerAct } from '../../store/owner-acts.ts';
 import { blockWallet } from '../../store/wallet-acts.ts';
@@ -208,7 +207,6 @@ export async function executeFreeze(runtime: Runtime, validated: ValidatedFreeze
             actId: block.actId,
             policyAssets: [],
             target: () => ({ agent: null, limits: [] }),
-            build: (input) => buildFreeze(input),
           });
           limits = limitFacts(change.limits);
           chain = { status: change.status, ...(change.signature ? { signature: change.signature } : {}) };

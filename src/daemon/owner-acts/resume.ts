@@ -10,7 +10,7 @@
 import { PublicKey } from '@solana/web3.js';
 import { isWaiaasError, WaiaasError } from '../../core/errors.ts';
 import { type PolicyDocument, signPolicyBundle, toPolicy } from '../../core/policy.ts';
-import { buildResume, spendingLimitSpecsFromPolicy } from '../../squads/index.ts';
+import { spendingLimitSpecsFromPolicy } from '../../squads/index.ts';
 import { activeAgentKeys, type Owner, type Wallet } from '../../store/index.ts';
 import { countOwnerActs, insertOwnerAct, latestOwnerAct, updateOwnerAct } from '../../store/owner-acts.ts';
 import { settleResume } from '../../store/wallet-acts.ts';
@@ -115,7 +115,6 @@ export async function executeResume(runtime: Runtime, validated: ValidatedResume
           actId: act.id,
           policyAssets: Object.keys(document.assets),
           target: () => ({ agent, limits: specs }),
-          build: (input) => buildResume({ ...input, agent, limits: specs }),
         });
       } catch (error) {
         throw await fail(error);

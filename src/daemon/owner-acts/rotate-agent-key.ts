@@ -16,7 +16,7 @@
 import { PublicKey } from '@solana/web3.js';
 import { WaiaasError } from '../../core/errors.ts';
 import type { SealedAgentKey } from '../../enclave/agent-keys.ts';
-import { buildResume, buildRotateAgent, spendingLimitSpecsFromPolicy } from '../../squads/index.ts';
+import { assertRotatable, spendingLimitSpecsFromPolicy } from '../../squads/index.ts';
 import { activeAgentKeys, type Owner, type Wallet } from '../../store/index.ts';
 import { insertOwnerAct, latestOwnerAct, updateOwnerAct } from '../../store/owner-acts.ts';
 import { switchAgentKey } from '../../store/wallet-acts.ts';
@@ -191,12 +191,12 @@ export async function executeRotateAgentKey(
         actId: rotation.actId,
         policyAssets: inForce.policy.assets.keys(),
         target: () => ({ agent: newAgent, limits }),
-        // Already swapped on chain (a repeated call): only make sure the limits are the new key's.
-        build: (input) => {
-          const [member] = agentMembers(input.current, ownerKey);
-          return member?.equals(newAgent)
-            ? buildResume({ ...input, agent: newAgent, limits })
-            : buildRotateAgent({ ...input, oldAgent: member ?? onChainAgent, newAgent, limits });
+        // Already swapped on chain (a repeated call): only the limits are made the new key's.
+        check: (current) => {
+          const [member] = agentMembers(current, ownerKey);
+          if (!member?.equals(newAgent)) {
+            assertRotatable({ current, owner: ownerKey, oldAgent: member ?? onChainAgent, newAgent });
+          }
         },
       });
       const chain: LayerOutcome = {

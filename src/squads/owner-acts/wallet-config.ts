@@ -9,7 +9,7 @@
  * A limit that is re-created carries what its period already spent (budget-carry.ts), so no act
  * leaves the agent more on chain than `daily in force − spent this period`.
  */
-import type { PublicKey, TransactionInstruction } from '@solana/web3.js';
+import type { PublicKey, TransactionInstruction, VersionedTransaction } from '@solana/web3.js';
 import * as multisig from '@sqds/multisig';
 import { WaiaasError } from '../../core/errors.ts';
 import {
@@ -20,6 +20,7 @@ import {
   type TokenAsset,
   type TransferAsset,
 } from '../assets.ts';
+import { packTransactions, type TransactionEnvelope } from '../compile.ts';
 import { spendingLimitAddress, vaultAddress } from '../pdas.ts';
 import {
   AGENT_PERMISSIONS,
@@ -107,7 +108,14 @@ export interface LimitPlan {
 }
 
 export interface WalletConfigPlan {
+  /** Every instruction, in order: what one transaction carries when it fits. */
   readonly instructions: TransactionInstruction[];
+  /**
+   * The same instructions as groups that must each land whole (the member changes; each asset's
+   * pin, removal, re-creation and carry), in order: what several transactions carry when one cannot.
+   * Between two of them the wallet is never looser than before the act.
+   */
+  readonly groups: readonly (readonly TransactionInstruction[])[];
   readonly limits: readonly LimitPlan[];
 }
 
@@ -241,18 +249,27 @@ function limitPlan(params: WalletConfigParams): WalletConfigPlan {
   const kept = (limit: SpendingLimitState) =>
     agent !== null && target.limits.some((spec) => limitMatches(limit, multisigPda, agent, owner, spec));
 
-  const removals: TransactionInstruction[] = [];
+  // One group per asset of the agent's limit (its pin, removal, re-creation and carry must land
+  // together), one per other limit removed.
+  const groups = new Map<string, TransactionInstruction[]>();
+  const groupOf = (key: string) => {
+    const group = groups.get(key) ?? [];
+    groups.set(key, group);
+    return group;
+  };
   const pinned = new Set<string>();
   for (const limit of current.spendingLimits) {
     if (kept(limit)) continue;
-    if (isAgentLimit(limit, multisigPda)) {
+    const agentLimit = isAgentLimit(limit, multisigPda);
+    const group = groupOf(agentLimit ? assetLabel(limit.asset) : limit.address.toBase58());
+    if (agentLimit) {
       const pin = pinInstructions(params, limit);
       if (pin !== undefined) {
-        removals.push(...pin);
+        group.push(...pin);
         pinned.add(assetLabel(limit.asset));
       }
     }
-    removals.push(
+    group.push(
       removeSpendingLimitInstruction({
         multisig: multisigPda,
         owner,
@@ -263,7 +280,6 @@ function limitPlan(params: WalletConfigParams): WalletConfigPlan {
   }
 
   const plans: LimitPlan[] = [];
-  const additions: TransactionInstruction[] = [];
   const periodOf = (label: string, limit: LimitBudget | undefined) =>
     spentThisPeriod(limit, budget.records.get(label) ?? [], budget.chainTime);
   const wantedAssets = new Set(agent === null ? [] : target.limits.map((spec) => assetLabel(spec.asset)));
@@ -316,7 +332,7 @@ function limitPlan(params: WalletConfigParams): WalletConfigPlan {
         plans.push({ ...common, action: 'withheld', amount: 0n, remaining: 0n });
         continue;
       }
-      additions.push(
+      groupOf(label).push(
         addAgentSpendingLimitInstruction({
           multisig: multisigPda,
           owner,
@@ -329,7 +345,8 @@ function limitPlan(params: WalletConfigParams): WalletConfigPlan {
       plans.push({ ...common, action: 'create', amount: spec.amount, remaining: spec.amount - carried });
     }
   }
-  return { instructions: [...removals, ...additions], limits: plans };
+  const grouped = [...groups.values()].filter((group) => group.length > 0);
+  return { instructions: grouped.flat(), groups: grouped, limits: plans };
 }
 
 /** The multisig's rent collector made `rentCollector` (closed proposals pay their rent back to it). */
@@ -364,12 +381,25 @@ export function planWalletConfig(params: WalletConfigParams): WalletConfigPlan {
   }
   assertSpendingLimitSpecs(params.target.limits);
   const limits = limitPlan(params);
-  const changes = [...memberInstructions(params), ...limits.instructions];
+  const members = memberInstructions(params);
+  if (members.length === 0 && limits.instructions.length === 0) {
+    return { instructions: [], groups: [], limits: limits.limits };
+  }
   // The rent collector is set along with a change, never as a change of its own.
-  return {
-    instructions: changes.length === 0 ? [] : [...rentCollectorInstructions(params), ...changes],
-    limits: limits.limits,
-  };
+  const head = [...rentCollectorInstructions(params), ...members];
+  const groups = [...(head.length > 0 ? [head] : []), ...limits.groups];
+  return { instructions: groups.flat(), groups, limits: limits.limits };
+}
+
+/**
+ * The plan as transactions to send in order: one when it fits a packet, else as few as fit, each
+ * group whole. Empty when there is nothing to change.
+ */
+export function walletConfigTransactions(
+  envelope: TransactionEnvelope,
+  plan: Pick<WalletConfigPlan, 'groups'>,
+): VersionedTransaction[] {
+  return plan.groups.length === 0 ? [] : packTransactions(envelope, [], plan.groups);
 }
 
 export function walletConfigInstructions(params: WalletConfigParams): TransactionInstruction[] {
