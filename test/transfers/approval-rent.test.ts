@@ -184,6 +184,26 @@ describeWithSquads('approval requests and the fee payer', () => {
     expect(before - after).toBe(fees);
   });
 
+  it('a freeze cancels the open requests; stale after it, their proposals are closed with no rejection', async () => {
+    const setup = await createWalletSession(daemon, owner, policy(), 3n * SOL);
+    const ids: string[] = [];
+    for (let index = 0; index < 2; index++) {
+      const answer = await request(setup, BigInt(index));
+      expect(answer.json().status).toBe('pending_approval');
+      ids.push(answer.json().id);
+    }
+    const frozen = await ownerCall('POST', `/v1/wallets/${setup.wallet.id}/freeze`);
+    expect(frozen.statusCode).toBe(200);
+    const state = await readMultisig(connection(), new PublicKey(setup.wallet.multisig));
+    for (const id of ids) {
+      const record = await findTransfer(daemon.store.db, id);
+      expect(record?.status).toBe('cancelled');
+      expect(record!.transactionIndex! <= state.staleTransactionIndex).toBe(true);
+      expect(await openOnChain(setup, id)).toBe(false);
+    }
+    expect((await feeCounts(daemon.store.db, setup.wallet.id, 0n)).openApprovals).toBe(0);
+  });
+
   describe('what the fee payer spends for a wallet is capped per day by its policy', () => {
     it('approval requests past fees.dailyLamports are refused with FEE_BUDGET_EXCEEDED', async () => {
       const setup = await createWalletSession(
