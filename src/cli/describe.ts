@@ -53,6 +53,15 @@ export function describePolicy(policy: Policy, decimals: ReadonlyMap<string, num
   return lines;
 }
 
+/** A frozen reason's facts as `: key value, …` (nothing when there are none). */
+const describeFacts = (facts: Readonly<Record<string, unknown>>): string => {
+  const parts = Object.entries(facts).map(
+    ([key, value]) =>
+      `${key} ${typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}`,
+  );
+  return parts.length === 0 ? '' : `: ${parts.join(', ')}`;
+};
+
 export function describeWallet(wallet: Wallet, decimals?: ReadonlyMap<string, number>): string {
   const reason = wallet.frozenReason;
   const [first, ...rest] = describePolicy(wallet.policy, decimals);
@@ -60,12 +69,7 @@ export function describeWallet(wallet: Wallet, decimals?: ReadonlyMap<string, nu
     ['wallet', `${wallet.id} (${wallet.name})`],
     ['status', statusColour(wallet.status)],
     ...(wallet.status === 'frozen' && reason
-      ? ([
-          [
-            'frozen because',
-            `${reason.code}${reason.detail ? `: ${reason.detail}` : ''}${reason.at ? ` (${reason.at})` : ''}`,
-          ],
-        ] as const)
+      ? ([['frozen because', `${reason.code}${describeFacts(reason.detail)} (${reason.at})`]] as const)
       : []),
     ['address', `${wallet.vault}  (deposit here)`],
     ['multisig', wallet.multisig],

@@ -333,6 +333,18 @@ export const errorCatalogue = {
     false,
     'Wait for the time given in Retry-After, then send the right passphrase or MFA code.',
   ),
+  FEE_BUDGET_EXCEEDED: entry(
+    403,
+    "Over the wallet's daily fee budget",
+    true,
+    "The fee payer has spent what the policy's fees.dailyLamports allows for this wallet today (rent of new token accounts and approval requests): wait, or ask the owner to raise it.",
+  ),
+  TOO_MANY_OPEN_APPROVALS: entry(
+    403,
+    'Too many approval requests open',
+    true,
+    'Wait until the owner approves or rejects the open ones (expired ones are closed at the next owner act), or ask the owner to raise fees.maxOpenApprovals.',
+  ),
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

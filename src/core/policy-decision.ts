@@ -3,7 +3,7 @@
  * own counters. Given the parsed policy, what is to be moved, the time and what was already spent, it
  * answers the tier or the reason to refuse. It trusts its inputs; deriving them is the caller's job.
  */
-import type { AssetLimits, Policy, Tier } from './policy-types.ts';
+import { type AssetLimits, feeRulesOf, type Policy, type Tier } from './policy-types.ts';
 
 export type PolicyRefusalCode =
   | 'INVALID_AMOUNT'
@@ -170,4 +170,59 @@ export const decideTransfer = (
     });
   }
   return { ok: true, tier, delaySeconds: tier === 'delay' ? limits.tiers.delaySeconds : 0, consumesDaily };
+};
+
+export type FeeRefusalCode = 'FEE_BUDGET_EXCEEDED' | 'TOO_MANY_OPEN_APPROVALS';
+
+export interface FeeSpend {
+  /** Lamports the fee payer would spend now for this wallet (rent of an account it creates). */
+  readonly lamports: bigint;
+  /** Whether the spend opens one more approval request. */
+  readonly opensApproval: boolean;
+}
+
+export interface FeeCounters {
+  /** Lamports the fee payer spent for this wallet within the daily window. */
+  readonly spentInWindow: bigint;
+  /** Approval requests of this wallet open now (their rent not yet returned). */
+  readonly openApprovals: number;
+}
+
+/**
+ * Whether the fee payer may spend for this wallet's agent: the fee payer is the operator's money, so
+ * the owner's policy caps what an agent (or anyone holding its session) can make it lock or lose.
+ */
+export const decideFeeSpend = (
+  policy: Pick<Policy, 'fees'>,
+  spend: FeeSpend,
+  counters: FeeCounters,
+):
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly code: FeeRefusalCode;
+      readonly details: Record<string, string | number>;
+    } => {
+  const rules = feeRulesOf(policy);
+  if (spend.opensApproval && counters.openApprovals + 1 > rules.maxOpenApprovals) {
+    return {
+      ok: false,
+      code: 'TOO_MANY_OPEN_APPROVALS',
+      details: { open: counters.openApprovals, maxOpenApprovals: rules.maxOpenApprovals },
+    };
+  }
+  if (counters.spentInWindow + spend.lamports > rules.dailyLamports) {
+    const left =
+      rules.dailyLamports > counters.spentInWindow ? rules.dailyLamports - counters.spentInWindow : 0n;
+    return {
+      ok: false,
+      code: 'FEE_BUDGET_EXCEEDED',
+      details: {
+        lamports: spend.lamports.toString(),
+        dailyLamports: rules.dailyLamports.toString(),
+        remaining: left.toString(),
+      },
+    };
+  }
+  return { ok: true };
 };

@@ -159,6 +159,17 @@ export const policyDocumentSchema = z.strictObject({
     .int()
     .min(60)
     .max(30 * 86_400),
+  /**
+   * What the fee payer (the operator's money) spends for this wallet's agent: rent of recipients' new
+   * token accounts and of approval requests, per day; and how many approval requests may be open at
+   * once. Optional; defaults in policy-types.ts.
+   */
+  fees: z
+    .strictObject({
+      dailyLamports: baseUnitAmountSchema.optional(),
+      maxOpenApprovals: z.number().int().min(1).max(1_000).optional(),
+    })
+    .optional(),
 });
 
 /** The wire form: what the owner writes and signs, amounts as strings. */

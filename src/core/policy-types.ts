@@ -40,4 +40,21 @@ export interface Policy {
   readonly hours: { readonly utc: readonly [number, number]; readonly days: readonly number[] };
   readonly rate: { readonly maxPerHour: number };
   readonly approvalTimeoutSeconds: number;
+  /** Absent: the defaults below. */
+  readonly fees?: FeeRules;
 }
+
+/** What the fee payer may spend for one wallet's agent (see policy-schema.ts `fees`). */
+export interface FeeRules {
+  /** Lamports per rolling day of rent for recipients' token accounts and approval requests. */
+  readonly dailyLamports: bigint;
+  /** Approval requests open at once: proposed or waiting, or decided but with their rent still on chain. */
+  readonly maxOpenApprovals: number;
+}
+
+/** 0.1 SOL a day: about 19 approval requests, or 49 new recipient token accounts. */
+export const DEFAULT_FEE_DAILY_LAMPORTS = 100_000_000n;
+export const DEFAULT_MAX_OPEN_APPROVALS = 10;
+
+export const feeRulesOf = (policy: Pick<Policy, 'fees'>): FeeRules =>
+  policy.fees ?? { dailyLamports: DEFAULT_FEE_DAILY_LAMPORTS, maxOpenApprovals: DEFAULT_MAX_OPEN_APPROVALS };

@@ -15,7 +15,12 @@ import { z } from 'zod';
 import { isAddress } from './address.ts';
 import { canonicalJsonBytes } from './canonical-json.ts';
 import { type PolicyDocument, policyDocumentSchema } from './policy-schema.ts';
-import type { AssetLimits, Policy } from './policy-types.ts';
+import {
+  type AssetLimits,
+  DEFAULT_FEE_DAILY_LAMPORTS,
+  DEFAULT_MAX_OPEN_APPROVALS,
+  type Policy,
+} from './policy-types.ts';
 
 export * from './policy-decision.ts';
 export * from './policy-schema.ts';
@@ -69,6 +74,15 @@ export const toPolicy = (document: PolicyDocument): Policy => {
     hours: { utc: [document.hours.utc[0], document.hours.utc[1]], days: [...document.hours.days] },
     rate: { maxPerHour: document.rate.maxPerHour },
     approvalTimeoutSeconds: document.approvalTimeoutSeconds,
+    ...(document.fees && {
+      fees: {
+        dailyLamports:
+          document.fees.dailyLamports === undefined
+            ? DEFAULT_FEE_DAILY_LAMPORTS
+            : BigInt(document.fees.dailyLamports),
+        maxOpenApprovals: document.fees.maxOpenApprovals ?? DEFAULT_MAX_OPEN_APPROVALS,
+      },
+    }),
   };
 };
 

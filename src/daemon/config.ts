@@ -126,6 +126,11 @@ const keySchemas = {
     )
     .default([]),
   program_source_rpc: httpUrl.optional(),
+  monitor_chain_check_ms: z.coerce
+    .number({ error: 'expected milliseconds between chain checks (0 turns them off)' })
+    .int('expected whole milliseconds')
+    .min(0, 'expected milliseconds between chain checks (0 turns them off)')
+    .default(5_000),
 } as const;
 
 type ConfigKey = keyof typeof keySchemas;
@@ -176,6 +181,11 @@ export interface MonitorConfig {
   readonly outsideHours: MonitorRuleConfig;
   /** Restarts of the agent enclave (every wallet it serves is frozen). */
   readonly enclaveRestarts: MonitorRuleConfig;
+  /**
+   * How often the chain is read for spending under the agent's limits that the daemon did not send (a
+   * leaked agent key); 0 turns it off.
+   */
+  readonly chainCheckMs: number;
 }
 
 export class ConfigError extends Error {
@@ -285,6 +295,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         count: values.monitor_enclave_restarts as number,
         seconds: values.monitor_enclave_restarts_seconds as number,
       },
+      chainCheckMs: values.monitor_chain_check_ms as number,
     },
     x402AllowedOrigins: values.x402_allowed_origins as string[],
     webhookAllowHosts: values.webhook_allow_hosts as string[],
@@ -334,6 +345,7 @@ export const defaultConfigToml = `# WAIaaS configuration. Every key can be overr
 # Webhooks may only reach public addresses; allow private or local receivers here (names, IPs, CIDRs):
 # webhook_allow_hosts = ["hooks.internal.example", "10.0.5.0/24"]
 # program_source_rpc = "https://api.mainnet-beta.solana.com"   # where quickstart fetches the Squads program
+# monitor_chain_check_ms = 5000          # read the chain for spends the daemon did not make (a leaked agent key); 0 = off
 `;
 
 /**

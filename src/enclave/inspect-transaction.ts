@@ -253,6 +253,10 @@ const inspectSpendingLimitUse = (
     }
   }
   const destination = account(slots.destination);
+  // Moves nothing, but uses up the day's budget. Only the owner does it, to carry a period's spending
+  // into a re-created limit (src/squads/owner-acts/budget-carry.ts); never the agent.
+  if (bytesEqual(destination, scope.vault))
+    return shapeRefusal('TO_OWN_VAULT', 'spendingLimitUse to the wallet’s own vault');
   const toAgent = scope.agentKeys.some((key) => bytesEqual(key, destination));
   return {
     route: 'spending-limit',

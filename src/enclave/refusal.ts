@@ -30,7 +30,8 @@ export type ShapeRefusalReason =
   | 'HIDDEN_TRANSFER'
   | 'FOREIGN_SOURCE'
   | 'NO_TRANSFER'
-  | 'COMPUTE_BUDGET_TOO_HIGH';
+  | 'COMPUTE_BUDGET_TOO_HIGH'
+  | 'TO_OWN_VAULT';
 
 /** Refusals about the enclave's own state rather than the message. */
 export type StateRefusalReason =

@@ -18,6 +18,7 @@ export interface WirePolicy {
   hours: Policy['hours'];
   rate: Policy['rate'];
   approvalTimeoutSeconds: number;
+  fees?: { dailyLamports?: string; maxOpenApprovals?: number };
 }
 
 /** Either form is accepted where the SDK takes a policy (a JSON file holds strings). */
@@ -52,6 +53,7 @@ const AMOUNT_FIELDS = new Set([
   'instantMax',
   'notifyMax',
   'delayMax',
+  'dailyLamports',
   'exposure',
   'pending',
   'perPayment',

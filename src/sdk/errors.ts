@@ -138,6 +138,8 @@ const POLICY_CODES = [
   'WALLET_FROZEN',
   'DELAY_NOT_ELAPSED',
   'ENCLAVE_REFUSED',
+  'FEE_BUDGET_EXCEEDED',
+  'TOO_MANY_OPEN_APPROVALS',
 ] as const;
 
 const classByCode: Record<string, ErrorClass> = {

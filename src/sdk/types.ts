@@ -46,6 +46,11 @@ export interface Policy {
   hours: { utc: [number, number]; days: number[] };
   rate: { maxPerHour: number };
   approvalTimeoutSeconds: number;
+  /**
+   * What the fee payer may spend for the agent per day (rent of recipients' new token accounts and of
+   * approval requests) and how many approval requests may be open; defaults 0.1 SOL and 10.
+   */
+  fees?: { dailyLamports?: bigint; maxOpenApprovals?: number };
 }
 
 export type OwnerSignerSpec =
@@ -69,10 +74,29 @@ export interface Wallet {
   agentPublicKey?: string;
   ownerPublicKey: string;
   policy: Policy;
+  /** Why the wallet is frozen; null when it is not. */
+  frozenReason: FrozenReason | null;
   createdAt: string;
-  /** Why the wallet is frozen, when it is (e.g. a monitor rule, or the owner's kill switch). */
-  frozenReason?: { code: string; detail?: string; at?: string } | null;
   [field: string]: unknown;
+}
+
+/**
+ * Why a wallet is frozen: the owner's freeze, a monitor rule, or spending under the agent's on-chain
+ * limit that the daemon did not send (a leaked agent key).
+ */
+export interface FrozenReason {
+  code:
+    | 'OWNER_FREEZE'
+    | 'SPEND_BYPASSED_DAEMON'
+    | 'MONITOR_REPEATED_REFUSALS'
+    | 'MONITOR_OUTSIDE_HOURS'
+    | 'MONITOR_VELOCITY'
+    | 'MONITOR_ENCLAVE_RESTARTS'
+    | 'UNRECORDED';
+  /** Facts for the owner: counts, thresholds, amounts (base units as strings). */
+  detail: Record<string, unknown>;
+  /** ISO 8601. */
+  at: string;
 }
 
 export interface CreatedSession {

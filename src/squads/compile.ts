@@ -92,24 +92,26 @@ export function compileTransaction(
 }
 
 /**
- * As few transactions as fit: the first starts with `head`, then instructions of `items` are added
- * in order while the packet limit allows. Each item must fit in a transaction on its own.
+ * As few transactions as fit: the first starts with `head`, then the items of `items` are added in
+ * order while the packet limit allows. An item is one instruction or a group that must stay in one
+ * transaction; each must fit in a transaction on its own.
  */
 export function packTransactions(
   envelope: TransactionEnvelope,
   head: TransactionInstruction[],
-  items: TransactionInstruction[],
+  items: readonly (TransactionInstruction | readonly TransactionInstruction[])[],
 ): VersionedTransaction[] {
   const transactions: VersionedTransaction[] = [];
   let current = [...head];
   for (const item of items) {
-    if (fits(compile(envelope, [...current, item]))) {
-      current.push(item);
+    const group = Array.isArray(item) ? [...item] : [item as TransactionInstruction];
+    if (fits(compile(envelope, [...current, ...group]))) {
+      current.push(...group);
       continue;
     }
-    if (current.length === 0) compileTransaction(envelope, [item]);
+    if (current.length === 0) compileTransaction(envelope, group);
     transactions.push(compileTransaction(envelope, current));
-    current = [item];
+    current = group;
   }
   if (current.length > 0) transactions.push(compileTransaction(envelope, current));
   return transactions;

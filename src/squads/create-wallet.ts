@@ -15,7 +15,10 @@ export interface CreateWalletParams extends TransactionEnvelope {
   /** The treasury stored in the program's ProgramConfig account (see readProgramConfig). */
   readonly treasury: PublicKey;
   readonly limits: readonly SpendingLimitSpec[];
-  /** Who may reclaim rent of executed proposals; none by default. */
+  /**
+   * Receives the rent of closed proposals (vaultTransactionAccountsClose); the fee payer, which paid
+   * it, by default. Null: none, and then proposals cannot be closed.
+   */
   readonly rentCollector?: PublicKey | null;
 }
 
@@ -53,7 +56,7 @@ export function buildCreateWallet(params: CreateWalletParams): WalletCreation {
     ],
     timeLock: 0,
     createKey: params.createKey,
-    rentCollector: params.rentCollector ?? null,
+    rentCollector: params.rentCollector === undefined ? params.feePayer : params.rentCollector,
     programId: SQUADS_PROGRAM_ID,
   });
   const limits = params.limits.map((limit) =>

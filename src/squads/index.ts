@@ -11,9 +11,9 @@ export { type ComputeBudget, compileTransaction, type TransactionEnvelope } from
 export { buildCreateWallet, type CreateWalletParams, type WalletCreation } from './create-wallet.ts';
 export { chainErrorFrom, chainRejection, squadsErrorName } from './errors.ts';
 export { buildFreeze, type OwnerActParams } from './owner-acts/freeze.ts';
-export { buildReplaceLimits } from './owner-acts/replace-limits.ts';
+export { assertLimitsReplaceable, buildReplaceLimits } from './owner-acts/replace-limits.ts';
 export { buildResume, type ResumeParams } from './owner-acts/resume.ts';
-export { buildRotateAgent, type RotateAgentParams } from './owner-acts/rotate-agent.ts';
+export { assertRotatable, buildRotateAgent, type RotateAgentParams } from './owner-acts/rotate-agent.ts';
 export {
   type CurrentWalletConfig,
   type TargetWalletConfig,
@@ -43,6 +43,12 @@ export {
   WALLET_THRESHOLD,
   WALLET_VAULT_INDEX,
 } from './program.ts';
+export {
+  buildProposalsClose,
+  type ProposalsCloseParams,
+  proposalCloseInstruction,
+  setRentCollectorInstruction,
+} from './proposal-close.ts';
 export { buildProposalReject, type ProposalRejectParams } from './proposal-reject.ts';
 export { type PendingTransfer, type ProposalState, readPendingTransfer } from './read-proposal.ts';
 export {

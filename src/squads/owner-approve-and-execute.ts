@@ -4,6 +4,7 @@ import { WaiaasError } from '../core/errors.ts';
 import { compileTransaction, type TransactionEnvelope } from './compile.ts';
 import { proposalAddress, transactionAddress, vaultAddress } from './pdas.ts';
 import { SQUADS_PROGRAM_ID } from './program.ts';
+import { proposalCloseInstruction, setRentCollectorInstruction } from './proposal-close.ts';
 import { assertTransactionIndex } from './validate.ts';
 import { assertVaultTransactionIs, type VaultTransfer } from './vault-transfer.ts';
 
@@ -15,6 +16,11 @@ export interface OwnerApproveAndExecuteParams extends TransactionEnvelope {
   readonly vaultTransaction: multisig.accounts.VaultTransaction;
   /** The transfer the owner agreed to; the stored transaction must be exactly this. */
   readonly expected: VaultTransfer;
+  /**
+   * Close the executed vault transaction and proposal in the same transaction, rent to this rent
+   * collector, set first by the owner when `setRentCollector` (an older wallet without one).
+   */
+  readonly close?: { readonly rentCollector: PublicKey; readonly setRentCollector: boolean };
 }
 
 /** The accounts the stored message uses, in its order; the vault is signed for by the program. */
@@ -53,7 +59,30 @@ export function buildOwnerApproveAndExecute(params: OwnerApproveAndExecuteParams
     member: params.owner,
     programId: SQUADS_PROGRAM_ID,
   });
-  return compileTransaction(params, [approve, vaultTransactionExecuteInstruction(params)]);
+  const close = params.close;
+  return compileTransaction(params, [
+    ...(close?.setRentCollector
+      ? [
+          setRentCollectorInstruction({
+            multisig: params.multisig,
+            owner: params.owner,
+            rentCollector: close.rentCollector,
+            rentPayer: params.feePayer,
+          }),
+        ]
+      : []),
+    approve,
+    vaultTransactionExecuteInstruction(params),
+    ...(close
+      ? [
+          proposalCloseInstruction({
+            multisig: params.multisig,
+            transactionIndex: params.transactionIndex,
+            rentCollector: close.rentCollector,
+          }),
+        ]
+      : []),
+  ]);
 }
 
 /**

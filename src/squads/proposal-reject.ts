@@ -2,6 +2,7 @@ import type { PublicKey, VersionedTransaction } from '@solana/web3.js';
 import * as multisig from '@sqds/multisig';
 import { compileTransaction, type TransactionEnvelope } from './compile.ts';
 import { SQUADS_PROGRAM_ID } from './program.ts';
+import { proposalCloseInstruction, setRentCollectorInstruction } from './proposal-close.ts';
 import { assertTransactionIndex } from './validate.ts';
 
 export interface ProposalRejectParams extends TransactionEnvelope {
@@ -10,6 +11,8 @@ export interface ProposalRejectParams extends TransactionEnvelope {
   readonly member: PublicKey;
   readonly transactionIndex: bigint;
   readonly memo?: string;
+  /** Close the rejected proposal in the same transaction (see owner-approve-and-execute `close`). */
+  readonly close?: { readonly rentCollector: PublicKey; readonly setRentCollector: boolean };
 }
 
 /**
@@ -19,7 +22,18 @@ export interface ProposalRejectParams extends TransactionEnvelope {
  */
 export function buildProposalReject(params: ProposalRejectParams): VersionedTransaction {
   assertTransactionIndex(params.transactionIndex);
+  const close = params.close;
   return compileTransaction(params, [
+    ...(close?.setRentCollector
+      ? [
+          setRentCollectorInstruction({
+            multisig: params.multisig,
+            owner: params.member,
+            rentCollector: close.rentCollector,
+            rentPayer: params.feePayer,
+          }),
+        ]
+      : []),
     multisig.instructions.proposalReject({
       multisigPda: params.multisig,
       transactionIndex: params.transactionIndex,
@@ -27,5 +41,14 @@ export function buildProposalReject(params: ProposalRejectParams): VersionedTran
       ...(params.memo !== undefined && { memo: params.memo }),
       programId: SQUADS_PROGRAM_ID,
     }),
+    ...(close
+      ? [
+          proposalCloseInstruction({
+            multisig: params.multisig,
+            transactionIndex: params.transactionIndex,
+            rentCollector: close.rentCollector,
+          }),
+        ]
+      : []),
   ]);
 }

@@ -1,10 +1,34 @@
 import type { PublicKey, TransactionInstruction } from '@solana/web3.js';
 import * as multisig from '@sqds/multisig';
 import { limitMintOf, type SpendingLimitSpec } from './assets.ts';
-import { spendingLimitAddress, spendingLimitCreateKey } from './pdas.ts';
+import { spendingLimitAddress, spendingLimitCreateKey, vaultAddress } from './pdas.ts';
 import { Period, SQUADS_PROGRAM_ID, WALLET_VAULT_INDEX } from './program.ts';
 
 const programId = SQUADS_PROGRAM_ID;
+
+/**
+ * Who may use the agent's limit and where to: the agent, and the owner so that an owner act can use
+ * it from the vault to the vault itself (owner-acts/budget-carry.ts); the policy's destinations plus
+ * the vault, or any destination when the policy allows any. Neither gives the agent a new path: the
+ * server refuses the vault as a recipient and the enclave signs no transfer to it, and a use by the
+ * owner needs the owner key, which as config authority can do more than that anyway.
+ */
+export function agentLimitShape(params: {
+  multisig: PublicKey;
+  owner: PublicKey;
+  agent: PublicKey;
+  limit: Pick<SpendingLimitSpec, 'destinations'>;
+}): { members: PublicKey[]; destinations: PublicKey[] } {
+  const vault = vaultAddress(params.multisig);
+  const destinations = params.limit.destinations;
+  return {
+    members: [params.agent, params.owner],
+    destinations:
+      destinations.length === 0 || destinations.some((destination) => destination.equals(vault))
+        ? [...destinations]
+        : [...destinations, vault],
+  };
+}
 
 /** Adds the agent's daily limit for one asset (config authority = owner; rent from `rentPayer`). */
 export function addAgentSpendingLimitInstruction(params: {
@@ -14,6 +38,7 @@ export function addAgentSpendingLimitInstruction(params: {
   rentPayer: PublicKey;
   limit: SpendingLimitSpec;
 }): TransactionInstruction {
+  const shape = agentLimitShape(params);
   return multisig.instructions.multisigAddSpendingLimit({
     multisigPda: params.multisig,
     configAuthority: params.owner,
@@ -24,8 +49,8 @@ export function addAgentSpendingLimitInstruction(params: {
     mint: limitMintOf(params.limit.asset),
     amount: params.limit.amount,
     period: Period.Day,
-    members: [params.agent],
-    destinations: [...params.limit.destinations],
+    members: shape.members,
+    destinations: shape.destinations,
     programId,
   });
 }

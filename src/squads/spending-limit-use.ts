@@ -22,20 +22,30 @@ type SpendingLimitUseArgs = Parameters<
 const u64Argument = (amount: bigint): SpendingLimitUseArgs['amount'] =>
   amount.toString() as unknown as SpendingLimitUseArgs['amount'];
 
+export interface SpendingLimitUseParams {
+  readonly multisig: PublicKey;
+  readonly member: PublicKey;
+  readonly spendingLimit: PublicKey;
+  readonly asset: TransferAsset;
+  readonly amount: bigint;
+  readonly destination: PublicKey;
+  readonly memo?: string;
+}
+
 /** `member` spends `amount` of `asset` from vault 0 to `destination` under `spendingLimit`. */
-export function spendingLimitUseInstruction(params: {
-  multisig: PublicKey;
-  member: PublicKey;
-  spendingLimit: PublicKey;
-  asset: TransferAsset;
-  amount: bigint;
-  destination: PublicKey;
-  memo?: string;
-}): TransactionInstruction {
+export function spendingLimitUseInstruction(params: SpendingLimitUseParams): TransactionInstruction {
+  assertNotVault(params.destination, vaultAddress(params.multisig));
+  return encodeSpendingLimitUse(params);
+}
+
+/**
+ * The instruction without the "not to the vault" check: only for the owner's vault-to-vault use that
+ * carries a period's spent amount into a re-created limit (see owner-acts/budget-carry.ts).
+ */
+export function encodeSpendingLimitUse(params: SpendingLimitUseParams): TransactionInstruction {
   assertTransferAsset(params.asset);
   assertAmount(params.amount);
   const vault = vaultAddress(params.multisig);
-  assertNotVault(params.destination, vault);
   const token = params.asset === 'SOL' ? undefined : params.asset;
   return multisig.generated.createSpendingLimitUseInstruction(
     {

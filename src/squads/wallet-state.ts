@@ -129,7 +129,7 @@ const PERIOD_SECONDS: Readonly<Record<number, bigint>> = {
  * the chain should use the same arithmetic.
  */
 export function effectiveLimit(
-  limit: SpendingLimitState,
+  limit: Pick<SpendingLimitState, 'amount' | 'remainingAmount' | 'lastReset' | 'period'>,
   nowUnix: bigint,
 ): { remaining: bigint; periodStart: bigint } {
   const period = PERIOD_SECONDS[limit.period];

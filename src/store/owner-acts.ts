@@ -144,3 +144,105 @@ export const findOwnerActByKey = async (
     .executeTakeFirst();
   return row && actFromRow(row);
 };
+
+/**
+ * What an act recorded of one asset's spending period before it sent its chain transaction (see
+ * src/squads/owner-acts/budget-carry.ts): base units and cluster seconds.
+ */
+export interface PeriodRecordRow {
+  readonly asset: string;
+  readonly spent: bigint;
+  readonly periodStart: bigint;
+  readonly recordedAt: bigint;
+}
+
+interface StoredPeriod {
+  readonly asset: string;
+  readonly spent: string;
+  readonly periodStart: string;
+  readonly recordedAt: string;
+}
+
+const periodsOf = (detail: Record<string, unknown>): StoredPeriod[] =>
+  Array.isArray(detail['periods']) ? (detail['periods'] as StoredPeriod[]) : [];
+
+/** Adds `periods` to the act's `detail.periods` (every attempt of an act adds its own). */
+export const appendActPeriods = async (
+  db: Kysely<Database>,
+  actId: string,
+  periods: readonly PeriodRecordRow[],
+): Promise<void> => {
+  if (periods.length === 0) return;
+  const row = await db.selectFrom('owner_acts').select('detail').where('id', '=', actId).executeTakeFirst();
+  if (row === undefined) return;
+  const detail = JSON.parse(row.detail) as Record<string, unknown>;
+  const stored: StoredPeriod[] = periods.map((period) => ({
+    asset: period.asset,
+    spent: period.spent.toString(),
+    periodStart: period.periodStart.toString(),
+    recordedAt: period.recordedAt.toString(),
+  }));
+  await db
+    .updateTable('owner_acts')
+    .set({
+      detail: JSON.stringify({ ...detail, periods: [...periodsOf(detail), ...stored] }),
+      updated_at: nowMs(),
+    })
+    .where('id', '=', actId)
+    .execute();
+};
+
+/**
+ * The wallet's period records from acts touched since `sinceMs`, per asset, in the order they were
+ * taken (cluster time, then the order acts and attempts wrote them).
+ */
+export const recentPeriodRecords = async (
+  db: Kysely<Database>,
+  walletId: string,
+  sinceMs: bigint,
+): Promise<Map<string, PeriodRecordRow[]>> => {
+  const rows = await db
+    .selectFrom('owner_acts')
+    .select(['detail', 'created_at', 'id'])
+    .where('wallet_id', '=', walletId)
+    .where('updated_at', '>=', sinceMs)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  const all = rows.flatMap((row) =>
+    periodsOf(JSON.parse(row.detail) as Record<string, unknown>).map((period) => ({
+      asset: period.asset,
+      spent: BigInt(period.spent),
+      periodStart: BigInt(period.periodStart),
+      recordedAt: BigInt(period.recordedAt),
+    })),
+  );
+  // A stable sort: records of one cluster second keep the order they were written in.
+  all.sort((a, b) => (a.recordedAt < b.recordedAt ? -1 : a.recordedAt > b.recordedAt ? 1 : 0));
+  const byAsset = new Map<string, PeriodRecordRow[]>();
+  for (const record of all) {
+    const list = byAsset.get(record.asset) ?? [];
+    list.push(record);
+    byAsset.set(record.asset, list);
+  }
+  return byAsset;
+};
+
+/** The wallet's latest act of `kind` that is done (a resume still under way has not resumed anything). */
+export const latestDoneOwnerAct = async (
+  db: Kysely<Database>,
+  walletId: string,
+  kind: OwnerActKind,
+): Promise<OwnerAct | undefined> => {
+  const row = await db
+    .selectFrom('owner_acts')
+    .selectAll()
+    .where('wallet_id', '=', walletId)
+    .where('kind', '=', kind)
+    .where('status', '=', 'done')
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row && actFromRow(row);
+};

@@ -167,6 +167,18 @@ export interface OwnerActsTable {
   updated_at: Int8;
 }
 
+/** Rent the fee payer spends for a wallet's agent (migration 0008). */
+export interface FeeSpendsTable {
+  id: string;
+  wallet_id: string;
+  transfer_id: string;
+  kind: 'token_account' | 'approval';
+  lamports: Int8;
+  created_at: Int8;
+  /** Approval rent: when its accounts were closed (the rent came back), or found never to have been made. */
+  closed_at: bigint | null;
+}
+
 export interface Database {
   schema_migrations: SchemaMigrationsTable;
   meta: MetaTable;
@@ -177,6 +189,7 @@ export interface Database {
   sessions: SessionsTable;
   transfers: TransfersTable;
   owner_acts: OwnerActsTable;
+  fee_spends: FeeSpendsTable;
 }
 
 export const nowMs = (): bigint => BigInt(Date.now());

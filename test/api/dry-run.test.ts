@@ -158,7 +158,8 @@ describeWithSquads('dry run and exposure', () => {
         asset: 'SOL',
         period: 'day',
         amount: '5000000000',
-        members: [main.wallet.agentPublicKey],
+        // The owner too: owner acts use the limit vault-to-vault to carry a day's spending.
+        members: expect.arrayContaining([main.wallet.agentPublicKey, main.owner.publicKey]),
         destinations: [],
       }),
     ]);
@@ -288,7 +289,10 @@ describeWithSquads('dry run and exposure', () => {
       allowed: true,
       tier: 'instant',
     });
-    expect((await wallet(listed)).exposure.limits[0].destinations).toEqual([allowed]);
+    // With the vault, for owner acts' vault-to-vault carry (neither layer lets the agent send there).
+    expect((await wallet(listed)).exposure.limits[0].destinations.sort()).toEqual(
+      [allowed, listed.wallet.vault].sort(),
+    );
   });
 
   it('a frozen wallet: refused at the server and the chain, and nothing exposed any more', async () => {

@@ -277,19 +277,20 @@ describe('how the CLI describes things', () => {
       approvalTimeoutSeconds: 3600,
     },
     createdAt: '2026-01-01T00:00:00.000Z',
+    frozenReason: null,
   } satisfies Wallet;
 
   it('wallet show says why a frozen wallet is frozen, when the API says', () => {
     const shown = describeWallet({
       ...wallet,
       frozenReason: {
-        code: 'spending_velocity',
-        detail: '1.2 SOL in 10 min',
+        code: 'MONITOR_VELOCITY',
+        detail: { asset: 'SOL', percent: 60 },
         at: '2026-01-01T00:05:00.000Z',
       },
     });
     expect(shown).toMatch(
-      /frozen because\s+spending_velocity: 1\.2 SOL in 10 min \(2026-01-01T00:05:00\.000Z\)/,
+      /frozen because\s+MONITOR_VELOCITY: asset SOL, percent 60 \(2026-01-01T00:05:00\.000Z\)/,
     );
     expect(describeWallet(wallet)).not.toContain('frozen because');
   });

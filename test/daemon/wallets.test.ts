@@ -31,7 +31,12 @@ describeWithSquads('wallets through the API', () => {
     expect(members).toEqual({ [owner.publicKey]: 7, [wallet.agentPublicKey]: 3 });
     expect(state.spendingLimits).toHaveLength(1);
     expect(state.spendingLimits[0]).toMatchObject({ amount: 5_000_000_000n });
-    expect(state.spendingLimits[0]!.members.map((key) => key.toBase58())).toEqual([wallet.agentPublicKey]);
+    // The owner too, for owner acts' vault-to-vault carry of a day's spending (budget-carry.ts).
+    expect(state.spendingLimits[0]!.members.map((key) => key.toBase58()).sort()).toEqual(
+      [wallet.agentPublicKey, owner.publicKey].sort(),
+    );
+    // The fee payer gets the rent of closed approval requests back.
+    expect(state.multisig.rentCollector?.equals(daemon.runtime.feePayer.publicKey)).toBe(true);
 
     for (const token of [owner.token, session.token]) {
       const deposit = await daemon.app.inject({

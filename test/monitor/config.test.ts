@@ -16,6 +16,7 @@ describe('monitor configuration', () => {
       velocity: { percent: 50, seconds: 600 },
       outsideHours: { count: 3, seconds: 3600 },
       enclaveRestarts: { count: 3, seconds: 600 },
+      chainCheckMs: 5_000,
     });
     writeFileSync(join(dataDir, 'config.toml'), 'monitor_refusals = 4\nmonitor_velocity_percent = 80\n');
     const fromFile = loadConfig({ WAIAAS_DATA_DIR: dataDir, WAIAAS_MONITOR_REFUSALS_SECONDS: '30' }).monitor;
@@ -50,6 +51,7 @@ describe('monitor configuration', () => {
       'monitor_outside_hours',
       'monitor_enclave_restarts',
       'monitor_poll_ms',
+      'monitor_chain_check_ms',
     ])
       expect(defaultConfigToml).toContain(`# ${key} =`);
   });

@@ -56,6 +56,15 @@ describeWithSquads('owner acts in the audit log and the webhooks', () => {
     );
 
   const owner = () => ({ role: 'owner', id: main.owner.id });
+  const ownerReason = { code: 'OWNER_FREEZE', detail: {}, at: expect.any(String) };
+  /** The agent's SOL limit re-created with the whole day left: nothing was spent. */
+  const fullDay = {
+    asset: 'SOL',
+    action: 'create',
+    amount: '5000000000',
+    spentThisPeriod: '0',
+    remaining: '5000000000',
+  };
 
   /** The wallet's events of `type` in the outbox: every event there is, delivered or not. */
   const outboxEvents = (type: string) =>
@@ -77,7 +86,13 @@ describeWithSquads('owner acts in the audit log and the webhooks', () => {
       {
         actor: owner(),
         subject: expect.stringMatching(/^act_/),
-        details: { step: 'server', changed: true, cancelledTransfers: [], inFlightTransfers: [] },
+        details: {
+          step: 'server',
+          changed: true,
+          reason: ownerReason,
+          cancelledTransfers: [],
+          inFlightTransfers: [],
+        },
       },
       {
         actor: owner(),
@@ -87,11 +102,18 @@ describeWithSquads('owner acts in the audit log and the webhooks', () => {
           status: 'done',
           enclave: { status: 'done', policyVersion: 2 },
           chain: { status: 'done', signature: frozen.body.chain.signature },
+          // Nothing spent yet: the freeze removed a limit whose period had spent nothing.
+          limits: [{ asset: 'SOL', action: 'remove', amount: '0', spentThisPeriod: '0', remaining: '0' }],
         },
       },
     ]);
     const event = await delivered('wallet.frozen');
-    expect(event.data).toEqual({ by: 'owner', cancelledTransfers: [], inFlightTransfers: [] });
+    expect(event.data).toEqual({
+      by: 'owner',
+      reason: ownerReason,
+      cancelledTransfers: [],
+      inFlightTransfers: [],
+    });
 
     // Repeated: recorded as an act (changed: false), but the owner is not told the wallet froze again.
     const again = await call(daemon, {
@@ -127,11 +149,16 @@ describeWithSquads('owner acts in the audit log and the webhooks', () => {
           signature: resumed.body.chain.signature,
           wasFrozen: true,
           chain: 'done',
+          limits: [fullDay],
         },
       },
     ]);
     const event = await delivered('wallet.resumed');
-    expect(event.data).toEqual({ policyVersion: 3, agentPublicKey: main.wallet.agentPublicKey });
+    expect(event.data).toEqual({
+      policyVersion: 3,
+      agentPublicKey: main.wallet.agentPublicKey,
+      limits: [fullDay],
+    });
   });
 
   it('rotate: one entry and the wallet.agent_rotated event naming both keys', async () => {
@@ -148,7 +175,7 @@ describeWithSquads('owner acts in the audit log and the webhooks', () => {
       {
         actor: owner(),
         subject: expect.stringMatching(/^act_/),
-        details: { ...keys, chain: 'done', signature: rotated.body.chain.signature },
+        details: { ...keys, chain: 'done', signature: rotated.body.chain.signature, limits: [fullDay] },
       },
     ]);
     expect((await delivered('wallet.agent_rotated')).data).toEqual({
@@ -216,7 +243,12 @@ describeWithSquads('owner acts in the audit log and the webhooks', () => {
         previousVersion: 3,
         policyHash: expect.stringMatching(/^[0-9a-f]{64}$/),
       },
-      { step: 'chain', version: 10, chain: { status: 'done', signature: changed.body.chain.signature } },
+      {
+        step: 'chain',
+        version: 10,
+        chain: { status: 'done', signature: changed.body.chain.signature },
+        limits: [{ ...fullDay, amount: '3000000000', remaining: '3000000000' }],
+      },
     ]);
     expect(recorded.every((entry) => entry.actor.role === 'owner' && entry.actor.id === main.owner.id)).toBe(
       true,

@@ -287,7 +287,9 @@ describeWithSquads('freeze and resume', () => {
     ).toEqual({ [owner.publicKey]: 7, [wallet.agentPublicKey]: 3 });
     expect(state.spendingLimits).toHaveLength(1);
     expect(state.spendingLimits[0]).toMatchObject({ amount: 5n * SOL });
-    expect(state.spendingLimits[0]!.members.map((key) => key.toBase58())).toEqual([wallet.agentPublicKey]);
+    expect(state.spendingLimits[0]!.members.map((key) => key.toBase58()).sort()).toEqual(
+      [wallet.agentPublicKey, owner.publicKey].sort(),
+    );
 
     const policy = await currentPolicy(main);
     expect(policy).toMatchObject({ version: 3, assets: { SOL: { daily: '5000000000' } } });

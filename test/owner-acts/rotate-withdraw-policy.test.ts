@@ -111,7 +111,9 @@ describeWithSquads('rotation, withdrawal, policy and status', () => {
     expect(
       Object.fromEntries(state.multisig.members.map((member) => [member.key.toBase58(), member.mask])),
     ).toEqual({ [owner.publicKey]: 7, [newKey]: 3 });
-    expect(state.spendingLimits.map((limit) => limit.members.map(String))).toEqual([[newKey]]);
+    expect(state.spendingLimits.map((limit) => limit.members.map(String).sort())).toEqual([
+      [newKey, owner.publicKey].sort(),
+    ]);
     const shown = await call(daemon, { method: 'GET', url: `/v1/wallets/${created.id}`, token: owner.token });
     expect(shown.body).toMatchObject({ vault: created.vault, agentPublicKey: newKey });
 
@@ -353,8 +355,8 @@ describeWithSquads('rotation, withdrawal, policy and status', () => {
       chain: { status: 'done' },
     });
     const limits = await readSpendingLimits(daemon.runtime.chain.connection, new PublicKey(created.multisig));
-    expect(limits.map((limit) => [limit.amount, limit.members.map(String)])).toEqual([
-      [4n * SOL, [created.agentPublicKey]],
+    expect(limits.map((limit) => [limit.amount, limit.members.map(String).sort()])).toEqual([
+      [4n * SOL, [created.agentPublicKey, owner.publicKey].sort()],
     ]);
     const shown = await call(daemon, { method: 'GET', url, token: session.token });
     expect(shown.body).toMatchObject({ version: 2, policy: next, ownerPublicKey: owner.publicKey });

@@ -17,6 +17,11 @@ import {
   type TransferStatus,
 } from '../../src/store/index.ts';
 import { latestOwnerAct } from '../../src/store/owner-acts.ts';
+import {
+  holdCountedSpends,
+  requestedSpentSince,
+  sentUnderLimitSince,
+} from '../../src/store/wallet-budget.ts';
 import { starterPolicy } from '../support/api.ts';
 import { forEachEngine } from '../support/databases.ts';
 
@@ -54,6 +59,7 @@ async function insertTransfer(
     asset?: string;
     countsDaily?: bigint;
     countedAt?: bigint;
+    updatedAt?: bigint;
   },
 ) {
   const id = `tr_${key()}`;
@@ -84,8 +90,8 @@ async function insertTransfer(
       error_detail: null,
       claimed_by: null,
       claimed_until: null,
-      created_at: now,
-      updated_at: now,
+      created_at: values.countedAt ?? now,
+      updated_at: values.updatedAt ?? values.countedAt ?? now,
     })
     .execute();
   return id;
@@ -182,5 +188,61 @@ forEachEngine((_engine, { makeStore }) => {
         [MINT, 8_000_000_000_000_000_000n],
       ]),
     );
+  });
+
+  it('an owner act that carries a period into a re-created limit holds its transfers in the server window', async () => {
+    const store = await makeStore();
+    const wallet = await seedWallet(store);
+    const now = Date.now();
+    const hour = 3_600_000;
+    // The chain's period began 20 h ago; 600 was spent in it, half of that 19 h ago.
+    const periodStart = BigInt(now - 20 * hour);
+    await insertTransfer(store, wallet.id, {
+      status: 'confirmed',
+      amount: 300n,
+      countedAt: periodStart + BigInt(hour),
+    });
+    await insertTransfer(store, wallet.id, {
+      status: 'confirmed',
+      amount: 300n,
+      countedAt: BigInt(now - hour),
+    });
+    await insertTransfer(store, wallet.id, {
+      status: 'confirmed',
+      amount: 5n,
+      countedAt: periodStart - BigInt(2 * hour),
+    });
+    await insertTransfer(store, wallet.id, {
+      status: 'confirmed',
+      amount: 7n,
+      asset: MINT,
+      countedAt: periodStart + 1n,
+    });
+
+    // The act re-creates the SOL limit now, carrying the 600 spent since periodStart (less the margin).
+    const held = await holdCountedSpends(store.db, wallet.id, 'SOL', periodStart - 600_000n, BigInt(now));
+    expect(held).toBe(2);
+    // Six hours later the chain still counts them (its new period began at the act); so does the server.
+    // The 5 spent before the chain's period is not carried, and leaves the window as it would have.
+    const later = now + 6 * hour;
+    expect((await serverSpent(store, wallet.id, later)).get('SOL')).toBe(600n);
+    // Without the hold the transfer of 19 h before the act would have left the server's window.
+    expect(later - DAILY_WINDOW_SECONDS * 1000).toBeGreaterThan(Number(periodStart) + hour);
+    // What was requested when is unchanged: the monitor's velocity rule does not see them again.
+    expect(await requestedSpentSince(store.db, wallet.id, BigInt(now - 30 * 60_000))).toEqual(new Map());
+  });
+
+  it('what the daemon sent under the limit since a time: in flight, or confirmed since then', async () => {
+    const store = await makeStore();
+    const wallet = await seedWallet(store);
+    const since = BigInt(Date.now() - 60_000);
+    await insertTransfer(store, wallet.id, { status: 'confirmed', amount: 100n });
+    await insertTransfer(store, wallet.id, { status: 'submitted', amount: 20n, countedAt: since - 10_000n });
+    await insertTransfer(store, wallet.id, { status: 'signing', amount: 3n });
+    await insertTransfer(store, wallet.id, { status: 'confirmed', amount: 4_000n, countedAt: since - 1n });
+    await insertTransfer(store, wallet.id, { status: 'delayed', amount: 50_000n });
+    await insertTransfer(store, wallet.id, { status: 'failed', amount: 600_000n, countsDaily: 0n });
+    expect(await sentUnderLimitSince(store.db, wallet.id, 'SOL', since)).toBe(123n);
+    expect(await sentUnderLimitSince(store.db, wallet.id, MINT, since)).toBe(0n);
   });
 });

@@ -19,6 +19,7 @@ import type { VaultTransfer } from '../../src/squads/vault-transfer.ts';
 import { buildVaultTransferProposal } from '../../src/squads/vault-transfer-proposal.ts';
 import { type SendResult, type SquadsSvm, squadsSvmOrSkip } from '../support/svm.ts';
 import {
+  chainBudget,
   createMint,
   createTestWallet,
   mintTo,
@@ -195,9 +196,15 @@ describe.skipIf(chain === null)(
         spendingLimits: await readSpendingLimits(svm, wallet.multisig),
       });
       const envelope = { owner: wallet.owner.publicKey, feePayer: wallet.payer.publicKey };
+      const budget = () => chainBudget(svm, wallet.vault);
       await sendAsOwnerOk(
         wallet,
-        buildFreeze({ ...envelope, current: await current(), recentBlockhash: svm.blockhash() })!,
+        buildFreeze({
+          ...envelope,
+          current: await current(),
+          recentBlockhash: svm.blockhash(),
+          budget: budget(),
+        })!,
         [wallet.payer],
       );
       await sendAsOwnerOk(
@@ -208,6 +215,7 @@ describe.skipIf(chain === null)(
           agent: wallet.agent.publicKey,
           limits: [{ asset: 'SOL', amount: SOL, destinations: [] }],
           recentBlockhash: svm.blockhash(),
+          budget: budget(),
         })!,
         [wallet.payer],
       );

@@ -105,6 +105,12 @@ describe.skipIf(squadsBinaryOrSkip() === null)(
         owner: owner.publicKey,
         feePayer: payer.publicKey,
         recentBlockhash: (await connection.getLatestBlockhash()).blockhash,
+        budget: {
+          chainTime: BigInt((await connection.getBlockTime(await connection.getSlot())) ?? 0),
+          balances: new Map([['SOL', wallet.balances.lamports]]),
+          tokens: new Map(),
+          records: new Map(),
+        },
       });
       await signWeb3Transaction(owner.signer, freeze!);
       freeze!.sign([payer]);

@@ -15,7 +15,7 @@ import { buildAgentTransfer } from '../../src/squads/spending-limit-use.ts';
 import type { VaultTransfer } from '../../src/squads/vault-transfer.ts';
 import { buildVaultTransferProposal } from '../../src/squads/vault-transfer-proposal.ts';
 import { type SendResult, squadsSvmOrSkip } from '../support/svm.ts';
-import { createMint, createTestWallet, mintTo, sendAsOwner } from './wallet-fixture.ts';
+import { chainBudget, createMint, createTestWallet, mintTo, sendAsOwner } from './wallet-fixture.ts';
 
 const svm = squadsSvmOrSkip();
 if (svm === null) process.exit(0);
@@ -124,15 +124,27 @@ const current = async () => ({
   spendingLimits: await readSpendingLimits(svm!, wallet.multisig),
 });
 const owner = wallet.owner.publicKey;
+const budget = () => chainBudget(svm!, wallet.vault, [token]);
 record(
   'freeze (2 limits)',
-  await sendAsOwner(wallet, buildFreeze({ ...envelope(), owner, current: await current() })!, [wallet.payer]),
+  await sendAsOwner(
+    wallet,
+    buildFreeze({ ...envelope(), owner, current: await current(), budget: budget() })!,
+    [wallet.payer],
+  ),
 );
 record(
   'resume (2 limits)',
   await sendAsOwner(
     wallet,
-    buildResume({ ...envelope(), owner, current: await current(), agent: wallet.agent.publicKey, limits })!,
+    buildResume({
+      ...envelope(),
+      owner,
+      current: await current(),
+      agent: wallet.agent.publicKey,
+      limits,
+      budget: budget(),
+    })!,
     [wallet.payer],
   ),
 );
@@ -147,6 +159,7 @@ record(
       oldAgent: wallet.agent.publicKey,
       newAgent: Keypair.generate().publicKey,
       limits,
+      budget: budget(),
     }),
     [wallet.payer],
   ),

@@ -16,6 +16,7 @@ import { buildAgentTransfer } from '../../src/squads/spending-limit-use.ts';
 import { buildVaultTransferProposal } from '../../src/squads/vault-transfer-proposal.ts';
 import { type SendResult, type SquadsSvm, squadsSvmOrSkip } from '../support/svm.ts';
 import {
+  chainBudget,
   createMint,
   createTestWallet,
   mintTo,
@@ -49,6 +50,7 @@ describe.skipIf(chain === null)('owner acts as config authority', () => {
     owner: wallet.owner.publicKey,
     feePayer: wallet.payer.publicKey,
     recentBlockhash: svm.blockhash(),
+    budget: chainBudget(svm, wallet.vault, [token]),
   });
   const spend = (wallet: TestWallet, agent: Keypair, asset: TransferAsset, amount: bigint) =>
     svm.send(
@@ -227,10 +229,8 @@ describe.skipIf(chain === null)('owner acts as config authority', () => {
       expect(keys(state.multisig.members.map((m) => m.key))).toEqual(
         keys([wallet.owner.publicKey, newAgent.publicKey]),
       );
-      expect(state.spendingLimits.map((l) => keys(l.members))).toEqual([
-        [newAgent.publicKey.toBase58()],
-        [newAgent.publicKey.toBase58()],
-      ]);
+      const members = keys([newAgent.publicKey, wallet.owner.publicKey]);
+      expect(state.spendingLimits.map((l) => keys(l.members))).toEqual([members, members]);
       expect(keys(state.spendingLimits.map((l) => l.address))).toEqual(
         keys([
           spendingLimitAddress(wallet.multisig, 'SOL'),
@@ -291,10 +291,10 @@ describe.skipIf(chain === null)('owner acts as config authority', () => {
       expect(sol?.remainingAmount).toBe(600_000_000n);
       const other = after.find((l) => l.asset !== 'SOL');
       expect(other).toMatchObject({ amount: 7n });
-      expect(keys(other?.destinations ?? [])).toEqual([allow.toBase58()]);
+      expect(keys(other?.destinations ?? [])).toEqual(keys([allow, wallet.vault]));
       expect(refusal(spend(wallet, wallet.agent, token, 1n)).code).toBe('CHAIN_REJECTED');
 
-      // Lowering today's SOL amount replaces that limit: a fresh period at the new amount.
+      // Lowering today's SOL amount below the 0.4 spent replaces that limit with nothing left today.
       const lower = buildReplaceLimits({
         ...envelope(wallet),
         current: await current(wallet),
@@ -303,8 +303,8 @@ describe.skipIf(chain === null)('owner acts as config authority', () => {
       });
       await sendAsOwnerOk(wallet, lower!, [wallet.payer]);
       const lowered = (await readSpendingLimits(svm, wallet.multisig)).find((l) => l.asset === 'SOL');
-      expect(lowered).toMatchObject({ amount: 100_000_000n, remainingAmount: 100_000_000n });
-      expect(refusal(spend(wallet, wallet.agent, 'SOL', 100_000_001n)).details).toMatchObject({ code: 6026 });
+      expect(lowered).toMatchObject({ amount: 100_000_000n, remainingAmount: 0n });
+      expect(refusal(spend(wallet, wallet.agent, 'SOL', 1n)).details).toMatchObject({ code: 6026 });
     });
 
     it('refuses on a frozen wallet instead of letting the agent back in', async () => {

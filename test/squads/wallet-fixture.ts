@@ -25,6 +25,8 @@ import { signWeb3Transaction } from '../../src/keys/sign-transaction.ts';
 import type { OwnerSigner } from '../../src/keys/types.ts';
 import type { SpendingLimitSpec, TokenAsset } from '../../src/squads/assets.ts';
 import { buildCreateWallet } from '../../src/squads/create-wallet.ts';
+import type { PeriodRecord } from '../../src/squads/owner-acts/budget-carry.ts';
+import type { BudgetContext } from '../../src/squads/owner-acts/wallet-config.ts';
 import { readProgramConfig } from '../../src/squads/read-wallet.ts';
 import type { SquadsSvm } from '../support/svm.ts';
 
@@ -188,4 +190,26 @@ export function programIdsOf(tx: VersionedTransaction): string[] {
   return tx.message.compiledInstructions.map(
     (instruction) => keys[instruction.programIdIndex]?.toBase58() ?? '?',
   );
+}
+
+/**
+ * What an owner act needs to carry today's spending (src/squads/owner-acts/budget-carry.ts), read from
+ * the in-process chain: its clock and the vault's balances, with `records` of earlier acts (none by
+ * default).
+ */
+export function chainBudget(
+  chain: SquadsSvm,
+  vault: PublicKey,
+  tokens: readonly TokenAsset[] = [],
+  records: ReadonlyMap<string, readonly PeriodRecord[]> = new Map(),
+): BudgetContext {
+  return {
+    chainTime: chain.unixTime(),
+    balances: new Map([
+      ['SOL', chain.balance(vault)],
+      ...tokens.map((token) => [token.mint.toBase58(), tokenBalance(chain, vault, token)] as const),
+    ]),
+    tokens: new Map(tokens.map((token) => [token.mint.toBase58(), token])),
+    records,
+  };
 }

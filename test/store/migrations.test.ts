@@ -32,6 +32,7 @@ forEachEngine((engine, { makeDatabase }) => {
       'agent_keys',
       'audit_head',
       'audit_log',
+      'fee_spends',
       'meta',
       'operator_tokens',
       'owner_acts',

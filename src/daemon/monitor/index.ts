@@ -7,7 +7,14 @@ import { createMonitor, type Monitor } from './monitor.ts';
 
 export { createMonitor, type Monitor, type MonitorDeps } from './monitor.ts';
 export { RecentEvents } from './recent-events.ts';
-export { type Alert, type MonitorRule, refusalAlert, restartAlert, velocityAlert } from './rules.ts';
+export {
+  type Alert,
+  bypassAlert,
+  type MonitorRule,
+  refusalAlert,
+  restartAlert,
+  velocityAlert,
+} from './rules.ts';
 export {
   isPolicyRefusal,
   registerTransferWatch,
@@ -22,7 +29,12 @@ const monitors = new WeakMap<Runtime, Monitor>();
 export function monitorOf(runtime: Runtime): Monitor {
   let monitor = monitors.get(runtime);
   if (!monitor) {
-    monitor = createMonitor({ store: runtime.store, logger: runtime.logger, config: runtime.config.monitor });
+    monitor = createMonitor({
+      store: runtime.store,
+      logger: runtime.logger,
+      config: runtime.config.monitor,
+      connection: runtime.chain.connection,
+    });
     monitors.set(runtime, monitor);
   }
   return monitor;

@@ -9,27 +9,43 @@
  * A rule is evaluated when a new event concerns it, so nothing fires again on old events alone; and
  * windows never reach back before the wallet's last resume.
  *
+ * Chain: every `chainCheckMs` it also reads the agent's spending limits of every active wallet for
+ * spending the daemon did not send (chain-check.ts: a leaked agent key), and freezes those wallets.
+ *
  * Several replicas may each decide to freeze the same wallet: the freeze is one write transaction
  * that only the first finds active, so the owner hears of it once.
  */
-import { sql } from 'kysely';
+import type { Connection } from '@solana/web3.js';
 import { auditRowsAfter, readAuditHead } from '../../store/audit.ts';
 import { findWallet, type Store } from '../../store/index.ts';
-import { latestOwnerAct } from '../../store/owner-acts.ts';
+import { latestDoneOwnerAct } from '../../store/owner-acts.ts';
+import { activeWalletIds } from '../../store/wallet-acts.ts';
+import { requestedSpentSince } from '../../store/wallet-budget.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { MonitorConfig } from '../config.ts';
 import { PolicyCache } from '../dry-run/policy-cache.ts';
 import type { Logger } from '../logger.ts';
 import { enqueueEvent } from '../notifier/index.ts';
 import { blockOnServer, type ServerBlock } from '../owner-acts/freeze.ts';
+import { type FrozenReason, type FrozenReasonCode, frozenReason } from '../owner-acts/frozen-reason.ts';
+import { spendBypassAlerts } from './chain-check.ts';
 import { type FeedSignal, RecentEvents } from './recent-events.ts';
-import { type Alert, refusalAlert, restartAlert, VELOCITY_TIERS, velocityAlert } from './rules.ts';
+import {
+  type Alert,
+  type MonitorRule,
+  refusalAlert,
+  restartAlert,
+  VELOCITY_TIERS,
+  velocityAlert,
+} from './rules.ts';
 
 export interface MonitorDeps {
   readonly store: Store;
   readonly logger: Pick<Logger, 'warn' | 'error'>;
   readonly config: MonitorConfig;
   readonly now?: () => number;
+  /** The chain, for spending that bypassed the daemon (chain-check.ts); without it that rule is off. */
+  readonly connection?: Connection;
 }
 
 export interface Monitor {
@@ -48,6 +64,18 @@ const MAX_TOUCHED = 100_000;
 
 const ACTION =
   'Frozen on the server: no transfer is accepted. The enclave and the chain are unchanged: freeze the wallet (POST /v1/wallets/:id/freeze) to finish, or resume it.';
+
+const REASON_CODES: Readonly<Record<MonitorRule, FrozenReasonCode>> = {
+  repeated_refusals: 'MONITOR_REPEATED_REFUSALS',
+  outside_hours: 'MONITOR_OUTSIDE_HOURS',
+  spending_velocity: 'MONITOR_VELOCITY',
+  enclave_restarts: 'MONITOR_ENCLAVE_RESTARTS',
+  spend_bypassed_daemon: 'SPEND_BYPASSED_DAEMON',
+};
+
+/** Why the monitor froze a wallet, as GET /v1/wallets/:id and the events show it. */
+export const reasonOfAlert = (alert: Alert, atMs = Date.now()): FrozenReason =>
+  frozenReason(REASON_CODES[alert.rule], { rule: alert.rule, ...alert.details }, atMs);
 
 export function createMonitor(deps: MonitorDeps): Monitor {
   const { store, config } = deps;
@@ -68,12 +96,13 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   let wake: (() => void) | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
+  let lastChainCheck = Number.NEGATIVE_INFINITY;
 
   /** The last resume, from the feed or else the owner_acts table (remembered either way). */
   const lastResume = async (walletId: string): Promise<number> => {
     const known = events.lastResumeOf(walletId);
     if (known !== undefined) return known;
-    const act = await latestOwnerAct(store.db, walletId, 'resume');
+    const act = await latestDoneOwnerAct(store.db, walletId, 'resume');
     const at = act ? Number(act.createdAt) : 0;
     events.rememberResume(walletId, at);
     return at;
@@ -112,19 +141,6 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     return { refused: signals.get('refusal')!, transferred: signals.get('transfer')!, restarted };
   };
 
-  const spentSince = async (walletId: string, sinceMs: number): Promise<Map<string, bigint>> => {
-    const rows = await store.db
-      .selectFrom('transfers')
-      .select(['asset', sql<string | bigint>`cast(sum(amount) as bigint)`.as('spent')])
-      .where('wallet_id', '=', walletId)
-      .where('counts_daily', '=', 1n)
-      .where('tier', 'in', VELOCITY_TIERS)
-      .where('counted_at', '>=', BigInt(sinceMs))
-      .groupBy('asset')
-      .execute();
-    return new Map(rows.map((row) => [row.asset, BigInt(row.spent)]));
-  };
-
   const velocityOf = async (walletId: string, nowMs: number): Promise<Alert | undefined> => {
     if (config.velocity.percent <= 0) return undefined;
     const wallet = await findWallet(store.db, walletId);
@@ -133,13 +149,13 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     const daily = new Map(
       [...policies.of(wallet).policy.assets].map(([asset, limits]) => [asset, limits.daily] as const),
     );
-    return velocityAlert(walletId, await spentSince(walletId, since), daily, config);
-  };
-
-  const activeWallets = async (): Promise<string[]> =>
-    (await store.db.selectFrom('wallets').select('id').where('status', '=', 'active').execute()).map(
-      (row) => row.id,
+    return velocityAlert(
+      walletId,
+      await requestedSpentSince(store.db, walletId, BigInt(since), VELOCITY_TIERS),
+      daily,
+      config,
     );
+  };
 
   /** The alert's owner notified and the audit entry written in the freeze's own transaction. */
   const recordAlert = async (trx: Parameters<typeof appendAudit>[0], alert: Alert, block: ServerBlock) => {
@@ -155,6 +171,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       data: {
         by: 'monitor',
         rule: alert.rule,
+        reason: block.reason,
         cancelledTransfers: block.cancelledTransfers,
         inFlightTransfers: block.inFlightTransfers,
       },
@@ -167,6 +184,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       details: {
         ...facts,
         action: 'frozen_on_server',
+        reason: block.reason,
         cancelledTransfers: block.cancelledTransfers,
         inFlightTransfers: block.inFlightTransfers,
       },
@@ -177,9 +195,14 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   const freeze = async (alert: Alert): Promise<boolean> => {
     const wallet = await findWallet(store.db, alert.walletId);
     if (wallet?.status !== 'active') return false;
-    const block = await blockOnServer(store, alert.walletId, async (trx, block) => {
-      if (block.changed) await recordAlert(trx, alert, block);
-    });
+    const block = await blockOnServer(
+      store,
+      alert.walletId,
+      async (trx, block) => {
+        if (block.changed) await recordAlert(trx, alert, block);
+      },
+      reasonOfAlert(alert, now()),
+    );
     if (block.changed) {
       deps.logger.warn(
         { walletId: alert.walletId, rule: alert.rule, details: alert.details },
@@ -215,10 +238,25 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     }
     if (restarted && config.enclaveRestarts.count > 0) {
       // The enclave serves every wallet: each is frozen unless resumed since enough of the restarts.
-      for (const walletId of await activeWallets()) {
+      for (const walletId of await activeWalletIds(store.db)) {
         if (alerts.has(walletId)) continue;
         const alert = restartAlert(walletId, events.restarts(), await lastResume(walletId), nowMs, config);
         if (alert) alerts.set(walletId, alert);
+      }
+    }
+
+    if (deps.connection && config.chainCheckMs > 0 && nowMs - lastChainCheck >= config.chainCheckMs) {
+      lastChainCheck = nowMs;
+      try {
+        for (const alert of await spendBypassAlerts(store, deps.connection, policies, nowMs)) {
+          // Spending behind the daemon's back says more than any other rule: it wins.
+          alerts.set(alert.walletId, alert);
+        }
+      } catch (error) {
+        deps.logger.error(
+          { err: error },
+          'monitor could not read the chain for spends the daemon did not make',
+        );
       }
     }
 

@@ -5,7 +5,12 @@
  */
 import type { MonitorConfig } from '../config.ts';
 
-export type MonitorRule = 'repeated_refusals' | 'outside_hours' | 'spending_velocity' | 'enclave_restarts';
+export type MonitorRule =
+  | 'repeated_refusals'
+  | 'outside_hours'
+  | 'spending_velocity'
+  | 'enclave_restarts'
+  | 'spend_bypassed_daemon';
 
 export interface Alert {
   readonly rule: MonitorRule;
@@ -127,5 +132,29 @@ export function restartAlert(
     rule: 'enclave_restarts',
     walletId,
     details: { restarts: counted, threshold: count, windowSeconds: seconds },
+  };
+}
+
+/**
+ * The chain's limit spent more this period than the owner act that made it carried in plus what the
+ * daemon sent since: a transfer signed with the agent key outside the daemon.
+ */
+export function bypassAlert(
+  walletId: string,
+  facts: { asset: string; chainSpent: bigint; carried: bigint; sent: bigint; periodStart: bigint },
+): Alert | undefined {
+  const underLimit = facts.chainSpent - facts.carried;
+  if (underLimit <= facts.sent) return undefined;
+  return {
+    rule: 'spend_bypassed_daemon',
+    walletId,
+    details: {
+      asset: facts.asset,
+      spentOnChain: facts.chainSpent.toString(),
+      carriedByOwnerActs: facts.carried.toString(),
+      sentByDaemon: facts.sent.toString(),
+      bypassed: (underLimit - facts.sent).toString(),
+      periodStart: Number(facts.periodStart),
+    },
   };
 }

@@ -4,31 +4,33 @@
  *   2. server: wallets.policy_bundle / policy_version, so L1 and the enclave's reload after a restart
  *      agree with the enclave;
  *   3. chain, one config-authority transaction: limits whose amount and destinations did not change
- *      stay (with today's usage); the others are removed and added anew.
+ *      stay (with today's usage); the others are removed and added anew carrying what the period
+ *      spent (config-change.ts): a tightening leaves `new daily − spent`, a raise by X adds X.
  * A failed chain step answers pending; repeating the same call (same version, same document) redoes
  * only that step. A frozen wallet takes its new policy when it is resumed (POST …/resume {policy}).
  */
 import { PublicKey } from '@solana/web3.js';
 import { WaiaasError } from '../../core/errors.ts';
 import { type PolicyDocument, policyHashHex, signPolicyBundle, toPolicy } from '../../core/policy.ts';
-import { buildReplaceLimits, spendingLimitSpecsFromPolicy } from '../../squads/index.ts';
+import { assertLimitsReplaceable, spendingLimitSpecsFromPolicy } from '../../squads/index.ts';
 import { type Owner, setWalletPolicy, type Wallet } from '../../store/index.ts';
-import { insertOwnerAct } from '../../store/owner-acts.ts';
+import { insertOwnerAct, updateOwnerAct } from '../../store/owner-acts.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { validatePolicyInput } from '../wallets/create-wallet.ts';
 import {
-  agentMembers,
   assertNewerPolicy,
   assertSettled,
   assertUnlockOffered,
+  isPolicyInForce,
   type LayerOutcome,
   newActId,
   oneActAtATime,
-  ownerChainStep,
   ownersWallet,
+  pendingOutcome,
   policyInForce,
-  readWalletConfig,
+  soleAgent,
 } from './common.ts';
+import { limitFacts, sendConfigChange } from './config-change.ts';
 import { outcomeFacts, ownerActor, recordAct } from './record.ts';
 
 export interface ChangePolicyParams {
@@ -87,8 +89,7 @@ export async function executeChangePolicy(
       assertNotFrozen(wallet);
       assertNewerPolicy(document, wallet);
       const inForce = policyInForce(wallet);
-      const repeat =
-        document.version === inForce.document.version && policyHashHex(document) === inForce.hash;
+      const repeat = isPolicyInForce(document, inForce);
 
       let enclave: LayerOutcome;
       if (repeat) {
@@ -115,33 +116,38 @@ export async function executeChangePolicy(
         enclave = { status: 'done' };
       }
 
-      const chain = await ownerChainStep(runtime, ownerSigner, async (recentBlockhash) => {
-        const ownerKey = new PublicKey(owner.publicKey);
-        const current = await readWalletConfig(runtime, wallet);
-        const [agent, ...others] = agentMembers(current, ownerKey);
-        if (agent === undefined || others.length > 0) {
-          throw new WaiaasError('CONFLICT', {
-            message: 'The multisig does not have exactly one agent member.',
-            details: { walletId: wallet.id },
-          });
-        }
-        return buildReplaceLimits({
-          current,
-          owner: ownerKey,
-          agent,
-          limits: spendingLimitSpecsFromPolicy(toPolicy(document)),
-          feePayer: runtime.feePayer.publicKey,
-          recentBlockhash,
-        });
+      const ownerKey = new PublicKey(owner.publicKey);
+      const specs = spendingLimitSpecsFromPolicy(toPolicy(document));
+      // Recorded before the chain step: the step records each asset's spending period with it.
+      const act = await insertOwnerAct(runtime.store.db, {
+        id: newActId(),
+        walletId: wallet.id,
+        kind: 'policy',
+        status: 'pending',
+        detail: { policyVersion: document.version },
       });
+      let chain: LayerOutcome;
+      let limits: ReturnType<typeof limitFacts> = [];
+      try {
+        const change = await sendConfigChange(runtime, ownerSigner, {
+          wallet,
+          owner: ownerKey,
+          actId: act.id,
+          policyAssets: Object.keys(document.assets),
+          target: (current) => ({ agent: soleAgent(current, ownerKey, wallet.id), limits: specs }),
+          check: (current) =>
+            assertLimitsReplaceable({ current, agent: soleAgent(current, ownerKey, wallet.id) }),
+        });
+        limits = limitFacts(change.limits);
+        chain = { status: change.status, ...(change.signature ? { signature: change.signature } : {}) };
+      } catch (error) {
+        chain = pendingOutcome(error);
+      }
       await runtime.store.writeTransaction(async (trx) => {
-        const act = await insertOwnerAct(trx, {
-          id: newActId(),
-          walletId: wallet.id,
-          kind: 'policy',
+        await updateOwnerAct(trx, act.id, {
           status: chain.status === 'pending' ? 'pending' : 'done',
-          detail: { policyVersion: document.version },
           signature: chain.signature ?? null,
+          errorCode: chain.error?.code ?? null,
         });
         // The on-chain limits are the worst case if everything off-chain fails: their change is recorded too.
         if (chain.status === 'unchanged') return;
@@ -150,7 +156,7 @@ export async function executeChangePolicy(
           actor: ownerActor(owner),
           walletId: wallet.id,
           subject: act.id,
-          details: { step: 'chain', version: document.version, chain: outcomeFacts(chain) },
+          details: { step: 'chain', version: document.version, chain: outcomeFacts(chain), limits },
         });
       });
       return { walletId: wallet.id, policyVersion: document.version, policy: document, enclave, chain };

@@ -117,11 +117,14 @@ export function policyInForce(wallet: Wallet): PolicyInForce {
   };
 }
 
+/** Whether `document` is the policy in force: the same version of the same document (by its hash). */
+export const isPolicyInForce = (document: PolicyDocument, inForce: PolicyInForce): boolean =>
+  document.version === inForce.document.version && policyHashHex(document) === inForce.hash;
+
 /** A policy must be newer than the one in force, unless it is that very policy (a repeated call). */
 export function assertNewerPolicy(requested: PolicyDocument, wallet: Wallet): void {
   const inForce = policyInForce(wallet);
-  const repeat = requested.version === inForce.document.version && policyHashHex(requested) === inForce.hash;
-  if (requested.version <= inForce.document.version && !repeat) {
+  if (requested.version <= inForce.document.version && !isPolicyInForce(requested, inForce)) {
     throw new WaiaasError('POLICY_VERSION_NOT_NEWER', {
       layer: 'server',
       details: { walletId: wallet.id, version: requested.version, current: inForce.document.version },
@@ -141,6 +144,18 @@ export async function readWalletConfig(runtime: Runtime, wallet: Wallet): Promis
 /** The members of the multisig other than the owner: the agent, or none on a frozen wallet. */
 export const agentMembers = (config: CurrentWalletConfig, owner: PublicKey): PublicKey[] =>
   config.multisig.members.filter((member) => !member.key.equals(owner)).map((member) => member.key);
+
+/** The one agent member of the multisig; CONFLICT when there is none (frozen) or more than one. */
+export function soleAgent(config: CurrentWalletConfig, owner: PublicKey, walletId: string): PublicKey {
+  const [agent, ...others] = agentMembers(config, owner);
+  if (agent === undefined || others.length > 0) {
+    throw new WaiaasError('CONFLICT', {
+      message: 'The multisig does not have exactly one agent member.',
+      details: { walletId, agents: [agent, ...others].map(String) },
+    });
+  }
+  return agent;
+}
 
 const walletQueues = new Map<string, Promise<unknown>>();
 

@@ -6,31 +6,34 @@
  *   2. enclave: the owner signs a "frozen" policy, the policy in force with no assets at the next
  *      version, so L2 refuses every transfer whatever the host asks and even after a restart;
  *   3. chain: one owner transaction removing every spending limit, lowering the threshold to 1 and
- *      removing the agent member.
+ *      removing the agent member. What each limit's period had spent is recorded with the act first
+ *      (config-change.ts), and the owner pins each limit at what it had left, so resume gives back no
+ *      more than that.
  * Steps 2 and 3 that fail are reported pending; the retry is the same call, which redoes only what is
  * left (each step compares with the target state first). The policy in force before the freeze is
- * kept with the act, for resume.
+ * kept with the act, for resume, and so is why the wallet was frozen (GET /v1/wallets/:id shows it).
  */
 import { PublicKey } from '@solana/web3.js';
 import type { Kysely } from 'kysely';
 import { WaiaasError } from '../../core/errors.ts';
-import { type PolicyDocument, policyHashHex, signPolicyBundle } from '../../core/policy.ts';
-import { buildFreeze } from '../../squads/index.ts';
+import { type PolicyDocument, signPolicyBundle } from '../../core/policy.ts';
 import { type Database, type Owner, type Store, setWalletPolicy, type Wallet } from '../../store/index.ts';
 import { insertOwnerAct, latestOwnerAct, updateOwnerAct } from '../../store/owner-acts.ts';
+import { blockWallet } from '../../store/wallet-acts.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import {
   assertSettled,
   assertUnlockOffered,
+  isPolicyInForce,
   type LayerOutcome,
   newActId,
   oneActAtATime,
-  ownerChainStep,
   ownersWallet,
   pendingOutcome,
   policyInForce,
-  readWalletConfig,
 } from './common.ts';
+import { limitFacts, sendConfigChange } from './config-change.ts';
+import { type FrozenReason, frozenReasonOf, ownerFreezeReason } from './frozen-reason.ts';
 import { outcomeFacts, ownerActor, recordAct } from './record.ts';
 
 export interface FreezeParams {
@@ -68,10 +71,6 @@ interface ValidatedFreeze {
   readonly unlock: string | undefined;
 }
 
-/** Cancelled by a freeze: every state before signing. Signing and submitted ones cannot be called back. */
-const CANCELLABLE = ['received', 'delayed', 'pending_approval'] as const;
-const IN_FLIGHT = ['signing', 'submitted'] as const;
-
 /** The policy the enclave holds while frozen: the same document with no assets, at `version`. */
 export const frozenPolicy = (restore: PolicyDocument, version: number): PolicyDocument => ({
   ...restore,
@@ -90,6 +89,8 @@ export interface ServerBlock {
   readonly actId: string;
   readonly changed: boolean;
   readonly restore: PolicyDocument;
+  /** Why the wallet is frozen: this block's reason, or the earlier one when it was frozen already. */
+  readonly reason: FrozenReason;
   readonly cancelledTransfers: string[];
   readonly inFlightTransfers: string[];
 }
@@ -101,63 +102,39 @@ export interface ServerBlock {
 export type BlockRecorder = (trx: Kysely<Database>, block: ServerBlock) => Promise<void>;
 
 /**
- * Step 1, in one write transaction: the wallet frozen, open transfers cancelled, the act recorded,
- * and whatever `record` adds (who blocked it, and why).
+ * Step 1, in one write transaction: the wallet frozen, open transfers cancelled, the act recorded with
+ * why, and whatever `record` adds (who blocked it, and why).
  */
 export async function blockOnServer(
   store: Store,
   walletId: string,
   record?: BlockRecorder,
+  reason: FrozenReason = ownerFreezeReason(),
 ): Promise<ServerBlock> {
-  // SQLite's BEGIN IMMEDIATE already holds the write lock; PostgreSQL takes the wallet row's.
-  const lockRow = store.engine === 'postgres';
   return store.writeTransaction(async (trx) => {
-    const row = await trx
-      .selectFrom('wallets')
-      .select(['status', 'policy_bundle'])
-      .where('id', '=', walletId)
-      .$if(lockRow, (query) => query.forUpdate())
-      .executeTakeFirstOrThrow();
-    const now = BigInt(Date.now());
-    const changed = row.status !== 'frozen';
-    if (changed) {
-      await trx
-        .updateTable('wallets')
-        .set({ status: 'frozen', updated_at: now })
-        .where('id', '=', walletId)
-        .execute();
-    }
-    const cancelled = await trx
-      .updateTable('transfers')
-      .set({ status: 'cancelled', counts_daily: 0n, error_code: 'WALLET_FROZEN', updated_at: now })
-      .where('wallet_id', '=', walletId)
-      .where('status', 'in', [...CANCELLABLE])
-      .returning('id')
-      .execute();
-    const inFlight = await trx
-      .selectFrom('transfers')
-      .select('id')
-      .where('wallet_id', '=', walletId)
-      .where('status', 'in', [...IN_FLIGHT])
-      .execute();
+    const blocked = await blockWallet(trx, store.engine, walletId);
     // The policy to resume with: the one in force, unless the wallet was frozen already (then the
-    // one in force may be the frozen policy, and the earlier freeze kept the real one).
-    const earlier = changed ? undefined : await latestOwnerAct(trx, walletId, 'freeze');
+    // one in force may be the frozen policy, and the earlier freeze kept the real one). Likewise the
+    // reason: the first one that froze it stays the reason.
+    const earlier = blocked.changed ? undefined : await latestOwnerAct(trx, walletId, 'freeze');
     const restore =
-      (earlier?.detail.restorePolicy as PolicyDocument | undefined) ?? JSON.parse(row.policy_bundle).policy;
-    const cancelledTransfers = cancelled.map((transfer) => transfer.id);
+      (earlier?.detail['restorePolicy'] as PolicyDocument | undefined) ??
+      (JSON.parse(blocked.policyBundle) as { policy: PolicyDocument }).policy;
+    const kept = earlier === undefined ? undefined : frozenReasonOf(earlier.detail);
+    const why = kept ?? reason;
     const act = await insertOwnerAct(trx, {
       id: newActId(),
       walletId,
       kind: 'freeze',
-      detail: { restorePolicy: restore, cancelledTransfers },
+      detail: { restorePolicy: restore, cancelledTransfers: blocked.cancelledTransfers, reason: why },
     });
     const block: ServerBlock = {
       actId: act.id,
-      changed,
+      changed: blocked.changed,
       restore,
-      cancelledTransfers,
-      inFlightTransfers: inFlight.map((transfer) => transfer.id),
+      reason: why,
+      cancelledTransfers: blocked.cancelledTransfers,
+      inFlightTransfers: blocked.inFlightTransfers,
     };
     await record?.(trx, block);
     return block;
@@ -177,8 +154,10 @@ const recordOwnerBlock =
       actor: ownerActor(owner),
       walletId,
       subject: block.actId,
-      details: { step: 'server', changed: block.changed, ...facts },
-      event: block.changed ? { type: 'wallet.frozen', data: { by: 'owner', ...facts } } : undefined,
+      details: { step: 'server', changed: block.changed, reason: block.reason, ...facts },
+      event: block.changed
+        ? { type: 'wallet.frozen', data: { by: 'owner', reason: block.reason, ...facts } }
+        : undefined,
     });
   };
 
@@ -205,7 +184,7 @@ export async function executeFreeze(runtime: Runtime, validated: ValidatedFreeze
           )?.policyVersion;
           const version = inForce.document.version;
           const alreadyFrozen =
-            held === version && policyHashHex(frozenPolicy(block.restore, version)) === inForce.hash;
+            held === version && isPolicyInForce(frozenPolicy(block.restore, version), inForce);
           if (alreadyFrozen) {
             enclave = { status: 'unchanged', policyVersion: version };
           } else {
@@ -219,14 +198,21 @@ export async function executeFreeze(runtime: Runtime, validated: ValidatedFreeze
           enclave = { ...pendingOutcome(error), policyVersion: inForce.document.version };
         }
 
-        const chain = await ownerChainStep(runtime, ownerSigner, async (recentBlockhash) =>
-          buildFreeze({
-            current: await readWalletConfig(runtime, wallet),
+        let chain: LayerOutcome;
+        let limits: ReturnType<typeof limitFacts> = [];
+        try {
+          const change = await sendConfigChange(runtime, ownerSigner, {
+            wallet,
             owner: new PublicKey(owner.publicKey),
-            feePayer: runtime.feePayer.publicKey,
-            recentBlockhash,
-          }),
-        );
+            actId: block.actId,
+            policyAssets: [],
+            target: () => ({ agent: null, limits: [] }),
+          });
+          limits = limitFacts(change.limits);
+          chain = { status: change.status, ...(change.signature ? { signature: change.signature } : {}) };
+        } catch (error) {
+          chain = pendingOutcome(error);
+        }
 
         const complete = enclave.status !== 'pending' && chain.status !== 'pending';
         await runtime.store.writeTransaction(async (trx) => {
@@ -245,6 +231,7 @@ export async function executeFreeze(runtime: Runtime, validated: ValidatedFreeze
               status: complete ? 'done' : 'pending',
               enclave: { ...outcomeFacts(enclave), policyVersion: enclave.policyVersion },
               chain: outcomeFacts(chain),
+              limits,
             },
           });
         });

@@ -1,31 +1,33 @@
 /**
  * Undoes a freeze, chain first so that any failure leaves the wallet frozen everywhere else:
- *   1. chain: the agent member back, threshold 2, the policy's spending limits added anew;
+ *   1. chain: the agent member back, threshold 2, the policy's spending limits added anew with no
+ *      more left than the freeze recorded (a period that ended meanwhile: at most the full daily);
  *   2. enclave: the policy the wallet was frozen with (or a new one the owner sends) at the next
  *      version, signed by the owner;
  *   3. server: wallets.status = active with that policy, unless another freeze arrived meanwhile.
  * On an active wallet it only reconciles the chain with the policy in force (nothing, usually).
  */
 import { PublicKey } from '@solana/web3.js';
-import { WaiaasError } from '../../core/errors.ts';
-import { type PolicyDocument, policyHashHex, signPolicyBundle, toPolicy } from '../../core/policy.ts';
-import { buildResume, spendingLimitSpecsFromPolicy } from '../../squads/index.ts';
+import { isWaiaasError, WaiaasError } from '../../core/errors.ts';
+import { type PolicyDocument, signPolicyBundle, toPolicy } from '../../core/policy.ts';
+import { spendingLimitSpecsFromPolicy } from '../../squads/index.ts';
 import { activeAgentKeys, type Owner, type Wallet } from '../../store/index.ts';
-import { countOwnerActs, insertOwnerAct, latestOwnerAct } from '../../store/owner-acts.ts';
+import { countOwnerActs, insertOwnerAct, latestOwnerAct, updateOwnerAct } from '../../store/owner-acts.ts';
+import { settleResume } from '../../store/wallet-acts.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { validatePolicyInput } from '../wallets/create-wallet.ts';
-import { signSendConfirm } from '../wallets/send-signed.ts';
 import {
   assertNewerPolicy,
   assertSettled,
   assertUnlockOffered,
+  isPolicyInForce,
   type LayerOutcome,
   newActId,
   oneActAtATime,
   ownersWallet,
   policyInForce,
-  readWalletConfig,
 } from './common.ts';
+import { limitFacts, sendConfigChange } from './config-change.ts';
 import { ownerActor, recordAct } from './record.ts';
 
 export interface ResumeParams {
@@ -89,31 +91,41 @@ export async function executeResume(runtime: Runtime, validated: ValidatedResume
       }
       const agent = new PublicKey(agentKey.publicKey);
 
-      const { blockhash, lastValidBlockHeight } = await runtime.chain.recentBlockhash();
-      const transaction = buildResume({
-        current: await readWalletConfig(runtime, wallet),
-        owner: new PublicKey(owner.publicKey),
-        agent,
-        limits: spendingLimitSpecsFromPolicy(toPolicy(document)),
-        feePayer: runtime.feePayer.publicKey,
-        recentBlockhash: blockhash,
+      const specs = spendingLimitSpecsFromPolicy(toPolicy(document));
+      // Recorded before the chain step: the step records each asset's spending period with it.
+      const act = await insertOwnerAct(runtime.store.db, {
+        id: newActId(),
+        walletId: wallet.id,
+        kind: 'resume',
+        status: 'pending',
+        detail: { policyVersion: document.version, agent: agent.toBase58() },
       });
-      const chain: LayerOutcome =
-        transaction === null
-          ? { status: 'unchanged' }
-          : {
-              status: 'done',
-              signature: await signSendConfirm(
-                runtime.chain,
-                transaction,
-                lastValidBlockHeight,
-                [runtime.feePayer],
-                ownerSigner,
-              ),
-            };
+      const fail = async (error: unknown) => {
+        await updateOwnerAct(runtime.store.db, act.id, {
+          status: 'failed',
+          errorCode: isWaiaasError(error) ? error.code : 'INTERNAL',
+        });
+        return error;
+      };
+      let change: Awaited<ReturnType<typeof sendConfigChange>>;
+      try {
+        change = await sendConfigChange(runtime, ownerSigner, {
+          wallet,
+          owner: new PublicKey(owner.publicKey),
+          actId: act.id,
+          policyAssets: Object.keys(document.assets),
+          target: () => ({ agent, limits: specs }),
+        });
+      } catch (error) {
+        throw await fail(error);
+      }
+      const chain: LayerOutcome = {
+        status: change.status,
+        ...(change.signature ? { signature: change.signature } : {}),
+      };
+      const limits = limitFacts(change.limits);
 
-      const unchangedPolicy =
-        document.version === inForce.document.version && policyHashHex(document) === inForce.hash;
+      const unchangedPolicy = isPolicyInForce(document, inForce);
       let bundleText = wallet.policyBundle;
       if (!unchangedPolicy) {
         try {
@@ -121,6 +133,7 @@ export async function executeResume(runtime: Runtime, validated: ValidatedResume
           await runtime.enclave.use((client) => client.setPolicy(bundle));
           bundleText = JSON.stringify(bundle);
         } catch (error) {
+          await fail(error);
           if (!(error instanceof WaiaasError)) throw error;
           throw new WaiaasError(error.code, {
             message: `${error.message} The chain part of resume is done; the wallet stays frozen until the enclave takes the policy: repeat the call.`,
@@ -136,41 +149,33 @@ export async function executeResume(runtime: Runtime, validated: ValidatedResume
         // The policy is stored either way, so the database says what the enclave holds and that
         // freeze supersedes it.
         const refrozen = (await countOwnerActs(trx, wallet.id, 'freeze')) !== freezesBefore;
-        await trx
-          .updateTable('wallets')
-          .set({
-            ...(refrozen ? {} : { status: 'active' as const }),
-            policy_bundle: bundleText,
-            policy_version: BigInt(document.version),
-            updated_at: BigInt(Date.now()),
-          })
-          .where('id', '=', wallet.id)
-          .where('status', 'in', ['active', 'frozen'])
-          .execute();
+        await settleResume(trx, wallet.id, {
+          policyBundle: bundleText,
+          policyVersion: document.version,
+          stayFrozen: refrozen,
+        });
+        await updateOwnerAct(trx, act.id, {
+          status: refrozen ? 'failed' : 'done',
+          signature: chain.signature ?? null,
+          errorCode: refrozen ? 'CONFLICT' : null,
+        });
         if (refrozen) return false;
         const detail = {
           policyVersion: document.version,
           agent: agent.toBase58(),
           signature: chain.signature ?? null,
         };
-        const act = await insertOwnerAct(trx, {
-          id: newActId(),
-          walletId: wallet.id,
-          kind: 'resume',
-          status: 'done',
-          detail,
-        });
         await recordAct(trx, {
           kind: 'owner.resume',
           actor: ownerActor(owner),
           walletId: wallet.id,
           subject: act.id,
-          details: { ...detail, wasFrozen: wallet.status === 'frozen', chain: chain.status },
+          details: { ...detail, wasFrozen: wallet.status === 'frozen', chain: chain.status, limits },
           event:
             wallet.status === 'frozen'
               ? {
                   type: 'wallet.resumed',
-                  data: { policyVersion: document.version, agentPublicKey: detail.agent },
+                  data: { policyVersion: document.version, agentPublicKey: detail.agent, limits },
                 }
               : undefined,
         });

@@ -5,7 +5,8 @@
  *      with the act, which records old and new key;
  *   2. the policy in force handed to the enclave again (a no-op unless it restarted without it);
  *   3. chain, one owner transaction: the new member added before the old one is removed (the
- *      threshold of 2 holds throughout), the spending limits moved to the new key;
+ *      threshold of 2 holds throughout), the spending limits moved to the new key carrying what the
+ *      period spent (config-change.ts);
  *   4. in one database transaction the new key becomes the wallet's active key (the one transfers
  *      are signed with) and the old one is retired; then the enclave drops the old key and refuses
  *      it from then on.
@@ -15,17 +16,11 @@
 import { PublicKey } from '@solana/web3.js';
 import { WaiaasError } from '../../core/errors.ts';
 import type { SealedAgentKey } from '../../enclave/agent-keys.ts';
-import { buildResume, buildRotateAgent, spendingLimitSpecsFromPolicy } from '../../squads/index.ts';
-import {
-  activeAgentKeys,
-  insertAgentKey,
-  type Owner,
-  retireAgentKey,
-  type Wallet,
-} from '../../store/index.ts';
+import { assertRotatable, spendingLimitSpecsFromPolicy } from '../../squads/index.ts';
+import { activeAgentKeys, type Owner, type Wallet } from '../../store/index.ts';
 import { insertOwnerAct, latestOwnerAct, updateOwnerAct } from '../../store/owner-acts.ts';
+import { switchAgentKey } from '../../store/wallet-acts.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { signSendConfirm } from '../wallets/send-signed.ts';
 import {
   agentMembers,
   assertSettled,
@@ -37,6 +32,7 @@ import {
   policyInForce,
   readWalletConfig,
 } from './common.ts';
+import { limitFacts, sendConfigChange } from './config-change.ts';
 import { ownerActor, recordAct } from './record.ts';
 
 export interface RotateAgentKeyParams {
@@ -141,35 +137,23 @@ async function switchAgentKeys(
   walletId: string,
   rotation: Rotation,
   chain: LayerOutcome,
+  limits: ReturnType<typeof limitFacts>,
 ): Promise<void> {
   await runtime.store.writeTransaction(async (trx) => {
-    const present = await trx
-      .selectFrom('agent_keys')
-      .select('public_key')
-      .where('public_key', '=', rotation.newAgent)
-      .executeTakeFirst();
-    if (present === undefined) {
-      await insertAgentKey(trx, walletId, {
-        publicKey: rotation.newAgent,
-        sealed: JSON.stringify(rotation.sealed),
-      });
-    }
-    await retireAgentKey(trx, rotation.oldAgent);
-    // The wallet changed: readers that cache it by updated_at (the transfer pipeline) reload its key.
-    await trx
-      .updateTable('wallets')
-      .set({ updated_at: BigInt(Date.now()) })
-      .where('id', '=', walletId)
-      .execute();
+    const repeated = await switchAgentKey(trx, walletId, {
+      oldPublicKey: rotation.oldAgent,
+      newPublicKey: rotation.newAgent,
+      newSealed: JSON.stringify(rotation.sealed),
+    });
     // A repeat after a crash finds the switch committed, with its record.
-    if (present !== undefined) return;
+    if (repeated) return;
     const keys = { oldAgentPublicKey: rotation.oldAgent, agentPublicKey: rotation.newAgent };
     await recordAct(trx, {
       kind: 'owner.rotate',
       actor: ownerActor(owner),
       walletId,
       subject: rotation.actId,
-      details: { ...keys, chain: chain.status, signature: chain.signature ?? null },
+      details: { ...keys, chain: chain.status, signature: chain.signature ?? null, limits },
       event: { type: 'wallet.agent_rotated', data: { ...keys, signature: chain.signature ?? null } },
     });
   });
@@ -201,33 +185,26 @@ export async function executeRotateAgentKey(
 
       const limits = spendingLimitSpecsFromPolicy(inForce.policy);
       const newAgent = new PublicKey(rotation.newAgent);
-      const { blockhash, lastValidBlockHeight } = await runtime.chain.recentBlockhash();
-      const envelope = {
-        current,
+      const change = await sendConfigChange(runtime, ownerSigner, {
+        wallet,
         owner: ownerKey,
-        limits,
-        feePayer: runtime.feePayer.publicKey,
-        recentBlockhash: blockhash,
+        actId: rotation.actId,
+        policyAssets: inForce.policy.assets.keys(),
+        target: () => ({ agent: newAgent, limits }),
+        // Already swapped on chain (a repeated call): only the limits are made the new key's.
+        check: (current) => {
+          const [member] = agentMembers(current, ownerKey);
+          if (!member?.equals(newAgent)) {
+            assertRotatable({ current, owner: ownerKey, oldAgent: member ?? onChainAgent, newAgent });
+          }
+        },
+      });
+      const chain: LayerOutcome = {
+        status: change.status,
+        ...(change.signature ? { signature: change.signature } : {}),
       };
-      // Already swapped on chain (a repeated call): only make sure the limits are the new key's.
-      const transaction = onChainAgent.equals(newAgent)
-        ? buildResume({ ...envelope, agent: newAgent })
-        : buildRotateAgent({ ...envelope, oldAgent: onChainAgent, newAgent });
-      const chain: LayerOutcome =
-        transaction === null
-          ? { status: 'unchanged' }
-          : {
-              status: 'done',
-              signature: await signSendConfirm(
-                runtime.chain,
-                transaction,
-                lastValidBlockHeight,
-                [runtime.feePayer],
-                ownerSigner,
-              ),
-            };
 
-      await switchAgentKeys(runtime, owner, wallet.id, rotation, chain);
+      await switchAgentKeys(runtime, owner, wallet.id, rotation, chain, limitFacts(change.limits));
       await runtime.enclave.use((client) => client.retireAgentKey(wallet.id, rotation.oldAgent));
       await updateOwnerAct(runtime.store.db, rotation.actId, {
         status: 'done',

@@ -10,12 +10,12 @@
  * after a day has passed the chain may show its budget renewed before the other two do.
  */
 import { PublicKey } from '@solana/web3.js';
-import { sql } from 'kysely';
 import { isWaiaasError } from '../../core/errors.ts';
 import { DAILY_WINDOW_SECONDS, RATE_WINDOW_SECONDS } from '../../core/policy.ts';
 import { readSpendingLimits, type SpendingLimitState, spendingLimitAddress } from '../../squads/index.ts';
 import { effectiveLimit } from '../../squads/wallet-state.ts';
 import type { Store, Wallet } from '../../store/index.ts';
+import { countedSpentSince } from '../../store/wallet-budget.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { readChainUnixTime } from './chain-reads.ts';
 import { policyInForce } from './common.ts';
@@ -67,22 +67,8 @@ export interface WalletUsage {
 }
 
 /** Sum per asset of the wallet's transfers counting against the daily budget inside the window. */
-export async function serverSpent(
-  store: Store,
-  walletId: string,
-  nowMs: number,
-): Promise<Map<string, bigint>> {
-  const since = BigInt(nowMs - DAILY_WINDOW_SECONDS * 1000);
-  const rows = await store.db
-    .selectFrom('transfers')
-    .select(['asset', sql<string | bigint>`cast(sum(amount) as bigint)`.as('spent')])
-    .where('wallet_id', '=', walletId)
-    .where('counts_daily', '=', 1n)
-    .where('counted_at', '>=', since)
-    .groupBy('asset')
-    .execute();
-  return new Map(rows.map((row) => [row.asset, BigInt(row.spent)]));
-}
+export const serverSpent = (store: Store, walletId: string, nowMs: number): Promise<Map<string, bigint>> =>
+  countedSpentSince(store.db, walletId, BigInt(nowMs - DAILY_WINDOW_SECONDS * 1000));
 
 const remainingOf = (daily: bigint | undefined, spent: bigint): string | null =>
   daily === undefined ? null : (daily > spent ? daily - spent : 0n).toString();

@@ -24,6 +24,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { rpcFailure } from '../wallets/send-signed.ts';
 import { readTokenAsset } from './chain-reads.ts';
 import { assertSettled, assertUnlockOffered, newActId, oneActAtATime, ownersWallet } from './common.ts';
+import { closeDecidedApprovalsAsOwner } from './config-change.ts';
 import { ownerActor, recordAct } from './record.ts';
 
 export interface WithdrawParams {
@@ -278,6 +279,12 @@ export async function executeWithdraw(
         validated.owner,
         { id: actId, walletId: validated.wallet.id, detail },
         signature,
+      );
+      await closeDecidedApprovalsAsOwner(
+        runtime,
+        validated.wallet,
+        new PublicKey(validated.owner.publicKey),
+        ownerSigner,
       );
       return { walletId: validated.wallet.id, ...detail, signature, repeated: false };
     }),

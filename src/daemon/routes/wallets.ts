@@ -7,6 +7,7 @@ import { ownerUnlock, requireRole } from '../auth.ts';
 import { chainSnapshotsOf } from '../exposure/chain-snapshot.ts';
 import { readWalletExposure } from '../exposure/exposure.ts';
 import { walletExposureSchema } from '../exposure/schema.ts';
+import { frozenReasonSchema, readFrozenReason } from '../owner-acts/frozen-reason.ts';
 import { problemSchema } from '../problem.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { addressSchema, idParamsSchema, nameSchema } from '../schemas.ts';
@@ -23,6 +24,11 @@ export const walletSchema = z
     agentPublicKey: addressSchema.optional(),
     ownerPublicKey: addressSchema,
     policy: policyDocumentSchema,
+    frozenReason: frozenReasonSchema
+      .nullable()
+      .describe(
+        'why the wallet is frozen (owner freeze, a monitor rule, spending that bypassed the daemon); null when it is not',
+      ),
     createdAt: z.string(),
     exposure: walletExposureSchema.optional().describe('GET /v1/wallets/:id only'),
   })
@@ -52,6 +58,7 @@ export const walletRoutes =
         ...(agent ? { agentPublicKey: agent.publicKey } : {}),
         ownerPublicKey,
         policy: JSON.parse(wallet.policyBundle).policy,
+        frozenReason: await readFrozenReason(runtime.store.db, wallet),
         createdAt: new Date(Number(wallet.createdAt)).toISOString(),
       };
     };

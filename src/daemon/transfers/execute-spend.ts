@@ -62,7 +62,13 @@ async function signSpend(
 ): Promise<SignedTransaction | TransferRecord> {
   try {
     const asset = await ctx.tokens.transferAsset(ctx.chain, record.asset);
-    if (asset !== 'SOL') await ensureTokenAccount(ctx, record.destination, asset);
+    if (asset !== 'SOL') {
+      await ensureTokenAccount(ctx, record.destination, asset, {
+        walletId: wallet.id,
+        transferId: record.id,
+        policy: wallet.policy,
+      });
+    }
     for (let variant = 0; variant < MAX_VARIANTS; variant++) {
       const built = await signAsAgent(ctx, wallet, record, (current, agent) =>
         buildAgentSpend(ctx, current, agent, record, asset, variant),

@@ -1,14 +1,16 @@
 import type { PublicKey, VersionedTransaction } from '@solana/web3.js';
 import { compileTransaction, type TransactionEnvelope } from '../compile.ts';
-import { type CurrentWalletConfig, walletConfigInstructions } from './wallet-config.ts';
+import { type BudgetContext, type CurrentWalletConfig, walletConfigInstructions } from './wallet-config.ts';
 
 export interface OwnerActParams extends TransactionEnvelope {
   /** The wallet as read from the chain just before (readMultisig + readSpendingLimits). */
   readonly current: CurrentWalletConfig;
   /** The owner key, config authority of the multisig; signs with the fee payer. */
   readonly owner: PublicKey;
-  /** Receives the rent of removed spending limits; the fee payer by default. */
+  /** Receives the rent of removed spending limits and closed proposals; the fee payer by default. */
   readonly rentCollector?: PublicKey;
+  /** Today's spending, carried into re-created limits (and pinned in removed ones). */
+  readonly budget: BudgetContext;
 }
 
 /**
@@ -24,6 +26,7 @@ export function buildFreeze(params: OwnerActParams): VersionedTransaction | null
     owner: params.owner,
     rentPayer: params.feePayer,
     rentCollector: params.rentCollector ?? params.feePayer,
+    budget: params.budget,
   });
   return instructions.length === 0 ? null : compileTransaction(params, instructions);
 }

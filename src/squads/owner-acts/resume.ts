@@ -22,6 +22,7 @@ export function buildResume(params: ResumeParams): VersionedTransaction | null {
     owner: params.owner,
     rentPayer: params.feePayer,
     rentCollector: params.rentCollector ?? params.feePayer,
+    budget: params.budget,
   });
   return instructions.length === 0 ? null : compileTransaction(params, instructions);
 }

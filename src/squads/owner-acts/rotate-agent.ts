@@ -11,14 +11,10 @@ export interface RotateAgentParams extends Omit<ResumeParams, 'agent'> {
   readonly newAgent: PublicKey;
 }
 
-/**
- * Swaps the agent key in one owner-signed transaction: the new key is added as member before the
- * old one is removed (the threshold of 2 holds throughout), then the old key's spending limits are
- * replaced by limits for the new key at the same addresses (a fresh period starts). The vault, and
- * so the wallet address, does not change. A frozen wallet is not rotated here: resume it with the
- * new key instead.
- */
-export function buildRotateAgent(params: RotateAgentParams): VersionedTransaction {
+/** A rotation needs distinct keys and the old key still the agent member. */
+export function assertRotatable(
+  params: Pick<RotateAgentParams, 'current' | 'oldAgent' | 'newAgent' | 'owner'>,
+): void {
   assertDistinct({ 'old agent': params.oldAgent, 'new agent': params.newAgent, owner: params.owner });
   if (!memberOf(params.current.multisig, params.oldAgent)) {
     throw new WaiaasError('CONFLICT', {
@@ -27,6 +23,17 @@ export function buildRotateAgent(params: RotateAgentParams): VersionedTransactio
       details: { oldAgent: params.oldAgent.toBase58() },
     });
   }
+}
+
+/**
+ * Swaps the agent key in one owner-signed transaction: the new key is added as member before the
+ * old one is removed (the threshold of 2 holds throughout), then the old key's spending limits are
+ * replaced by limits for the new key at the same addresses, carrying what the period spent. The vault, and
+ * so the wallet address, does not change. A frozen wallet is not rotated here: resume it with the
+ * new key instead.
+ */
+export function buildRotateAgent(params: RotateAgentParams): VersionedTransaction {
+  assertRotatable(params);
   return compileTransaction(
     params,
     walletConfigInstructions({
@@ -35,6 +42,7 @@ export function buildRotateAgent(params: RotateAgentParams): VersionedTransactio
       owner: params.owner,
       rentPayer: params.feePayer,
       rentCollector: params.rentCollector ?? params.feePayer,
+      budget: params.budget,
     }),
   );
 }

@@ -4,6 +4,7 @@ import { wallets } from './0003_wallets.ts';
 import { transferPipeline } from './0004_transfer_pipeline.ts';
 import { ownerActs } from './0005_owner_acts.ts';
 import { auditWebhooks } from './0006_audit_webhooks.ts';
+import { feeSpends } from './0008_fee_spends.ts';
 import { ownerUnlockThrottle } from './0009_owner_unlock_throttle.ts';
 import { x402 } from './0012_x402.ts';
 import type { Migration } from './migration.ts';
@@ -16,6 +17,7 @@ export const migrations: readonly Migration[] = [
   transferPipeline,
   ownerActs,
   auditWebhooks,
+  feeSpends,
   ownerUnlockThrottle,
   x402,
 ];

@@ -7,15 +7,24 @@ import { useLoad } from '../load.ts';
 import { href } from '../router.ts';
 import { useSession } from '../session.ts';
 
-/** Why a wallet is frozen, when the API says (frozenReason), as text. */
+const FROZEN_BY: Record<string, string> = {
+  OWNER_FREEZE: 'you froze it (kill switch)',
+  SPEND_BYPASSED_DAEMON: 'spending on chain the daemon did not send (a leaked agent key?)',
+  MONITOR_REPEATED_REFUSALS: 'the monitor: repeated refusals',
+  MONITOR_OUTSIDE_HOURS: 'the monitor: requests outside the policy hours',
+  MONITOR_VELOCITY: 'the monitor: spending too fast',
+  MONITOR_ENCLAVE_RESTARTS: 'the monitor: the enclave kept restarting',
+  UNRECORDED: 'frozen before reasons were recorded',
+};
+
+/** Why a wallet is frozen (the API's frozenReason), as text: who or which rule, and its facts. */
 export const frozenReasonOf = (wallet: Wallet): string | undefined => {
   const reason = wallet.frozenReason;
-  if (typeof reason === 'string') return reason;
-  if (typeof reason === 'object' && reason !== null) {
-    const { message, rule, by } = reason as { message?: unknown; rule?: unknown; by?: unknown };
-    return [by, rule, message].filter((part) => typeof part === 'string').join(': ') || undefined;
-  }
-  return undefined;
+  if (reason === null || reason === undefined) return undefined;
+  const facts = Object.entries(reason.detail)
+    .map(([key, value]) => `${key} ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
+    .join(', ');
+  return `${FROZEN_BY[reason.code] ?? reason.code}${facts ? ` (${facts})` : ''}`;
 };
 
 export function WalletsPage() {

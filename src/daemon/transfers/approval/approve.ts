@@ -1,14 +1,16 @@
 /**
  * The owner approves a pending transfer: after the second factor, the transfer is claimed (only while
  * still pending and not expired), the owner signs its approval and the execution in one transaction,
- * the fee payer pays, and it goes the way of every signed transaction (stored, sent, confirmed).
+ * the fee payer pays, and it goes the way of every signed transaction (stored, sent, confirmed). The
+ * executed vault transaction and proposal are closed in that same transaction (rent back to the fee payer).
  * The vault transaction on chain is checked to be exactly this transfer before the owner signs.
  */
 import { PublicKey } from '@solana/web3.js';
 import { WaiaasError } from '../../../core/errors.ts';
 import { signTransactionMessage } from '../../../keys/sign-transaction.ts';
 import type { OwnerSigner } from '../../../keys/types.ts';
-import { buildOwnerApproveAndExecute, readPendingTransfer } from '../../../squads/index.ts';
+import { buildOwnerApproveAndExecute, readMultisig, readPendingTransfer } from '../../../squads/index.ts';
+import { closeApprovalSpend } from '../../../store/fee-spends.ts';
 import type { Owner } from '../../../store/owners.ts';
 import { findTransfer, type TransferRecord, transitionTransfer } from '../../../store/transfers.ts';
 import { nowBig, type PipelineContext, reachedStep } from '../context.ts';
@@ -35,7 +37,13 @@ async function executeApproved(
     if (transactionIndex === null)
       throw new WaiaasError('INTERNAL', { message: 'Approval without a proposal' });
     const asset = await ctx.tokens.transferAsset(ctx.chain, record.asset);
-    if (asset !== 'SOL') await ensureTokenAccount(ctx, record.destination, asset);
+    if (asset !== 'SOL') {
+      await ensureTokenAccount(ctx, record.destination, asset, {
+        walletId: wallet.id,
+        transferId: record.id,
+        policy: wallet.policy,
+      });
+    }
     const pending = await readPendingTransfer(ctx.chain.connection, wallet.multisig, transactionIndex);
     if (pending.vaultTransaction === null || pending.proposal?.status !== 'Active') {
       throw new WaiaasError('CONFLICT', {
@@ -43,15 +51,22 @@ async function executeApproved(
         details: { transferId: record.id, proposal: pending.proposal?.status ?? 'missing' },
       });
     }
+    const ownerKey = new PublicKey(owner.publicKey);
+    const state = await readMultisig(ctx.chain.connection, wallet.multisig);
+    const feePayer = ctx.feePayer.publicKey;
+    const collectorReady = state.rentCollector?.equals(feePayer) ?? false;
+    // Closed in the same transaction once executed: the proposal's rent goes back to the fee payer.
+    const closing = collectorReady || state.configAuthority.equals(ownerKey);
     const { blockhash, lastValidBlockHeight } = await ctx.chain.recentBlockhash();
     const transaction = buildOwnerApproveAndExecute({
       multisig: wallet.multisig,
-      owner: new PublicKey(owner.publicKey),
+      owner: ownerKey,
       transactionIndex,
       vaultTransaction: pending.vaultTransaction,
       expected: { asset, amount: record.amount, destination: new PublicKey(record.destination) },
-      feePayer: ctx.feePayer.publicKey,
+      feePayer,
       recentBlockhash: blockhash,
+      ...(closing && { close: { rentCollector: feePayer, setRentCollector: !collectorReady } }),
     });
     const built = builtFromVersioned(transaction, lastValidBlockHeight);
     await reachedStep(ctx, 'built', record);
@@ -64,12 +79,15 @@ async function executeApproved(
     if (persisted.kind === 'duplicate')
       throw new WaiaasError('INTERNAL', { message: 'Signature already stored' });
     await reachedStep(ctx, 'persisted', persisted.record);
-    return await driveSigned(ctx, persisted.record, {
+    const driven = await driveSigned(ctx, persisted.record, {
       wire: persisted.wire,
       fresh: true,
       skipPreflight: false,
       vault: wallet.vault,
     });
+    if (closing && driven.status === 'confirmed')
+      await closeApprovalSpend(ctx.store.db, record.id, nowBig(ctx));
+    return driven;
   } catch (error) {
     if (isHalt(error)) throw error;
     // Nothing was sent: the decision is the owner's again.

@@ -6,7 +6,8 @@
  */
 import type { PublicKey } from '@solana/web3.js';
 import { WaiaasError } from '../../../core/errors.ts';
-import { readMultisig } from '../../../squads/index.ts';
+import { proposalAddress, readMultisig, transactionAddress } from '../../../squads/index.ts';
+import { setFeeSpendLamports } from '../../../store/fee-spends.ts';
 import { findTransfer, type TransferRecord } from '../../../store/transfers.ts';
 import { type PipelineContext, reachedStep } from '../context.ts';
 import { driveSigned } from '../drive-signed.ts';
@@ -37,7 +38,13 @@ async function signProposal(
     }
     const asset = await ctx.tokens.transferAsset(ctx.chain, record.asset);
     // The owner's execution needs the recipient's token account; made now, while nobody waits on it.
-    if (asset !== 'SOL') await ensureTokenAccount(ctx, record.destination, asset);
+    if (asset !== 'SOL') {
+      await ensureTokenAccount(ctx, record.destination, asset, {
+        walletId: wallet.id,
+        transferId: record.id,
+        policy: wallet.policy,
+      });
+    }
     const { transactionIndex } = await readMultisig(ctx.chain.connection, wallet.multisig);
     const built = await buildProposal(ctx, wallet, agent, record, asset, transactionIndex + 1n);
     await reachedStep(ctx, 'built', record);
@@ -77,8 +84,30 @@ export function propose(
         approvalTimeoutSeconds: wallet.policy.approvalTimeoutSeconds,
       });
       // Back at `received` with nothing stored: its blockhash expired unsent; propose again.
-      if (!(current.status === 'received' && current.signature === null)) return current;
+      if (!(current.status === 'received' && current.signature === null)) {
+        if (current.status === 'pending_approval') await chargeActualRent(ctx, wallet, current);
+        return current;
+      }
     }
     return current;
   });
+}
+
+/** The reservation charged an upper bound; now that the accounts exist, the fee budget gets their rent. */
+async function chargeActualRent(ctx: PipelineContext, wallet: WalletContext, record: TransferRecord) {
+  if (record.transactionIndex === null) return;
+  try {
+    const infos = await ctx.chain.connection.getMultipleAccountsInfo(
+      [
+        transactionAddress(wallet.multisig, record.transactionIndex),
+        proposalAddress(wallet.multisig, record.transactionIndex),
+      ],
+      'confirmed',
+    );
+    const rent = infos.reduce((sum, info) => sum + BigInt(info?.lamports ?? 0), 0n);
+    if (rent > 0n) await setFeeSpendLamports(ctx.store.db, record.id, 'approval', rent);
+  } catch (error) {
+    // The upper bound stays charged: stricter, never looser.
+    ctx.logger.warn({ err: error, transferId: record.id }, 'could not read the approval request rent');
+  }
 }

@@ -1,11 +1,13 @@
 /**
  * The owner says no to a pending transfer. Stored first, so no approval can slip in after it. With the
  * owner's second factor it is also voted down on chain: with two voters and threshold 2 one rejection
- * closes the proposal for good. Without it the proposal stays open on chain, harmless: it cannot
- * execute without the owner's own approval.
+ * closes the proposal for good, and its accounts are closed in the same transaction (their rent back
+ * to the fee payer). Without it the proposal stays open on chain, harmless: it cannot execute without
+ * the owner's own approval; the owner's next act rejects and closes it (close-proposals.ts).
  */
 import { PublicKey } from '@solana/web3.js';
-import { buildProposalReject } from '../../../squads/index.ts';
+import { buildProposalReject, readMultisig } from '../../../squads/index.ts';
+import { closeApprovalSpend } from '../../../store/fee-spends.ts';
 import type { Owner } from '../../../store/owners.ts';
 import { findTransfer, type TransferRecord } from '../../../store/transfers.ts';
 import { signSendConfirm } from '../../wallets/send-signed.ts';
@@ -57,13 +59,20 @@ export async function rejectTransfer(
     const rejected = await markRejected(ctx, owner, current);
     if (current.transactionIndex === null) return { record: rejected, signature: undefined };
     try {
+      const ownerKey = new PublicKey(owner.publicKey);
+      const state = await readMultisig(ctx.chain.connection, wallet.multisig);
+      const feePayer = ctx.feePayer.publicKey;
+      const collectorReady = state.rentCollector?.equals(feePayer) ?? false;
+      // Closed in the same transaction: the proposal's rent goes back to the fee payer at once.
+      const closing = collectorReady || state.configAuthority.equals(ownerKey);
       const { blockhash, lastValidBlockHeight } = await ctx.chain.recentBlockhash();
       const transaction = buildProposalReject({
         multisig: wallet.multisig,
-        member: new PublicKey(owner.publicKey),
+        member: ownerKey,
         transactionIndex: current.transactionIndex,
-        feePayer: ctx.feePayer.publicKey,
+        feePayer,
         recentBlockhash: blockhash,
+        ...(closing && { close: { rentCollector: feePayer, setRentCollector: !collectorReady } }),
       });
       const signature = await signSendConfirm(
         ctx.chain,
@@ -72,6 +81,7 @@ export async function rejectTransfer(
         [ctx.runtime.feePayer],
         signer,
       );
+      if (closing) await closeApprovalSpend(ctx.store.db, current.id, nowBig(ctx));
       return { record: rejected, signature };
     } catch (error) {
       ctx.logger.warn(

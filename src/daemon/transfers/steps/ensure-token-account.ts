@@ -13,12 +13,15 @@ import {
   type TokenAsset,
 } from '../../../squads/index.ts';
 import { rpcFailure } from '../../wallets/send-signed.ts';
+import { chargeTokenAccountCreation, tokenAccountRent } from '../approval/fee-budget.ts';
 import type { PipelineContext } from '../context.ts';
 
 export async function ensureTokenAccount(
   ctx: PipelineContext,
   owner: string,
   token: TokenAsset,
+  /** The transfer it is for: the creation is charged to its wallet's fee budget. */
+  charge?: Parameters<typeof chargeTokenAccountCreation>[1],
 ): Promise<void> {
   const ownerKey = new PublicKey(owner);
   const account = associatedTokenAddress(ownerKey, token);
@@ -34,6 +37,7 @@ export async function ensureTokenAccount(
     });
   }
   if (!exists) {
+    if (charge) await chargeTokenAccountCreation(ctx, charge, await tokenAccountRent(ctx, owner, token));
     const { blockhash, lastValidBlockHeight } = await ctx.chain.recentBlockhash();
     const transaction = buildCreateTokenAccountTransaction({
       feePayer: ctx.feePayer.publicKey,

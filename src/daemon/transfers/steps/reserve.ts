@@ -2,8 +2,9 @@
  * Step 3: L1 and the reservation, in one write transaction so that N concurrent requests can never
  * exceed a cap. Under the wallet's lock (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite) it
  * re-reads the wallet's status (a frozen wallet gets nothing), finds an earlier request under the same
- * idempotency key, sums the daily window and the rate window, decides, and inserts the transfer
- * already counting against the budget.
+ * idempotency key, sums the daily window and the rate window, decides, charges what the fee payer
+ * will spend for it to the wallet's fee budget, and inserts the transfer already counting against the
+ * budget.
  */
 import { randomBytes } from 'node:crypto';
 import { WaiaasError } from '../../../core/errors.ts';
@@ -17,6 +18,7 @@ import {
   windowUsage,
 } from '../../../store/transfers.ts';
 import { recordTransferEvent } from '../../notifier/transfer-events.ts';
+import { chargeReservation, plannedFees } from '../approval/fee-budget.ts';
 import type { PipelineContext } from '../context.ts';
 import { assetOf, type TransferRequest } from '../types.ts';
 import type { WalletContext } from '../wallet-context.ts';
@@ -30,6 +32,8 @@ export const newTransferId = (): string => `tr_${randomBytes(12).toString('base6
 
 export async function reserve(ctx: PipelineContext, request: TransferRequest): Promise<Reservation> {
   const { store } = ctx;
+  // Read before the lock: whether the fee payer would have to create the recipient's token account.
+  const planned = await plannedFees(ctx, request);
   return store.writeTransaction(async (trx): Promise<Reservation> => {
     const gate = await lockWalletGate(trx, store.engine, request.walletId);
     if (gate === undefined) throw new WaiaasError('NOT_FOUND', { message: `No wallet ${request.walletId}.` });
@@ -79,11 +83,20 @@ export async function reserve(ctx: PipelineContext, request: TransferRequest): P
       });
     }
 
+    const transferId = newTransferId();
+    await chargeReservation(trx, {
+      walletId: request.walletId,
+      transferId,
+      policy: wallet.policy,
+      opensApproval: decision.tier === 'approval',
+      planned,
+      nowMs,
+    });
     const delayed = decision.tier === 'delay' && decision.delaySeconds > 0;
     const status: TransferStatus =
       decision.tier === 'approval' ? 'received' : delayed ? 'delayed' : 'signing';
     const record = await insertTransfer(trx, {
-      id: newTransferId(),
+      id: transferId,
       walletId: request.walletId,
       idempotencyKey: request.idempotencyKey ?? null,
       requestHash: request.requestHash,
