@@ -27,8 +27,12 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => (await import('./commands/programs.ts')).run,
   },
   enclave: {
-    summary: 'the agent enclave process (started by the daemon; no network, no database)',
+    summary: 'the agent enclave process (started by the daemon); enclave recover | measure',
     load: async () => (await import('./commands/enclave.ts')).run,
+  },
+  'kms-policy': {
+    summary: 'kms-policy owner|seal: print the KMS key policies (owner key: MFA; seal key: enclave image)',
+    load: async () => (await import('./commands/kms-policy.ts')).run,
   },
   owner: {
     summary: 'owner create|show: the Owner Key (local keystore or AWS KMS) and its token',

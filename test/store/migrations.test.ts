@@ -32,6 +32,7 @@ forEachEngine((engine, { makeDatabase }) => {
       'agent_keys',
       'audit_head',
       'audit_log',
+      'enclave_checkpoints',
       'meta',
       'operator_tokens',
       'owner_acts',

@@ -25,6 +25,9 @@ export const auditKinds = [
   'monitor.alert',
   'webhook.created',
   'webhook.deleted',
+  'enclave.recovered',
+  'enclave.halted',
+  'enclave.vault-migrated',
 ] as const;
 
 export type AuditKind = (typeof auditKinds)[number];

@@ -2,6 +2,7 @@
  * The monitor (see monitor.ts). One per runtime: `monitorOf(runtime)` finds it; `startDaemon` starts
  * it, tests and benches that build the app themselves start it (or call `runOnce`) when they want it.
  */
+import { haltInEnclave } from '../runtime/enclave-halt.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { createMonitor, type Monitor } from './monitor.ts';
 
@@ -22,7 +23,12 @@ const monitors = new WeakMap<Runtime, Monitor>();
 export function monitorOf(runtime: Runtime): Monitor {
   let monitor = monitors.get(runtime);
   if (!monitor) {
-    monitor = createMonitor({ store: runtime.store, logger: runtime.logger, config: runtime.config.monitor });
+    monitor = createMonitor({
+      store: runtime.store,
+      logger: runtime.logger,
+      config: runtime.config.monitor,
+      haltInEnclave: (walletId, rule) => haltInEnclave(runtime, walletId, rule),
+    });
     monitors.set(runtime, monitor);
   }
   return monitor;

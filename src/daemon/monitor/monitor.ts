@@ -29,6 +29,8 @@ export interface MonitorDeps {
   readonly store: Store;
   readonly logger: Pick<Logger, 'warn' | 'error'>;
   readonly config: MonitorConfig;
+  /** Stops the enclave signing for the wallet (L2) once the server froze it; an owner policy resumes it. */
+  readonly haltInEnclave?: (walletId: string, rule: string) => Promise<unknown>;
   readonly now?: () => number;
 }
 
@@ -184,6 +186,15 @@ export function createMonitor(deps: MonitorDeps): Monitor {
         { walletId: alert.walletId, rule: alert.rule, details: alert.details },
         'monitor froze a wallet on the server',
       );
+      // L2 as well: the enclave refuses the wallet from now on, whatever the host asks.
+      await deps
+        .haltInEnclave?.(alert.walletId, `monitor:${alert.rule}`)
+        .catch((error: unknown) =>
+          deps.logger.error(
+            { err: error, walletId: alert.walletId },
+            'monitor could not halt the wallet in the enclave',
+          ),
+        );
     }
     return block.changed;
   };
