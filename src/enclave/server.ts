@@ -1,11 +1,11 @@
 /**
- * Serves the enclave protocol on a Unix socket (mode 0600) or, on Nitro, a vsock port. Every frame
+ * Serves the enclave protocol on a Unix socket (mode 0600); on Nitro, socat bridges a vsock port to it
+ * (vsock-bridge.ts). Every frame
  * gets an answer or closes the connection; no input can throw out of a handler, so no input can stop
  * the process. Frames on one connection are processed in arrival order (SIGN synchronously), and the
  * answers to one read are written together, so pipelined requests cost one write.
  */
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { z } from 'zod';
 import { type ErrorCode, isWaiaasError, WaiaasError } from '../core/errors.ts';
@@ -263,39 +263,3 @@ export const closeServer = (server: Server): Promise<void> =>
     server.close(() => resolve());
     for (const socket of openSockets.get(server) ?? []) socket.destroy();
   });
-
-export const VSOCK_ADDON = 'node-vsock';
-
-interface VsockServerLike {
-  on(event: 'connection', listener: (socket: ByteConnection) => void): unknown;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-  listen(port: number): unknown;
-  close(): unknown;
-}
-
-/**
- * Listens on a vsock port through the optional native addon `node-vsock` (Node has no AF_VSOCK).
- * Without it, fails with a message saying what to install.
- */
-export const listenVsock = (
-  enclave: AgentEnclave,
-  port: number,
-  options: ServeOptions = {},
-): VsockServerLike => {
-  const require = createRequire(import.meta.url);
-  let addonPath: string;
-  try {
-    addonPath = require.resolve(VSOCK_ADDON);
-  } catch {
-    throw new WaiaasError('CONFIG_INVALID', {
-      message: `vsock needs the optional native addon "${VSOCK_ADDON}", which is not installed: run \`npm install ${VSOCK_ADDON}\` in the enclave image, or use --socket PATH`,
-      details: { key: 'vsock', addon: VSOCK_ADDON },
-    });
-  }
-  const addon = require(addonPath) as { VsockServer: new () => VsockServerLike };
-  const server = new addon.VsockServer();
-  server.on('connection', (socket) => serveConnection(enclave, socket, options));
-  server.on('error', (error) => options.log?.(`enclave: vsock server error: ${error.message}`));
-  server.listen(port);
-  return server;
-};
