@@ -8,7 +8,7 @@ import type { Config } from '../config.ts';
 import type { EnclaveSupervisor } from '../enclave-supervisor.ts';
 import type { Logger } from '../logger.ts';
 import { type DaemonSecret, loadDaemonSecret } from './daemon-secret.ts';
-import { type DaemonEnclave, startEnclave } from './enclave.ts';
+import { type DaemonEnclave, type StartEnclaveOptions, startEnclave } from './enclave.ts';
 import { auditEnclaveRestarts } from './enclave-restarts.ts';
 import { loadFeePayer } from './fee-payer.ts';
 import { OwnerKeys } from './owner-keys.ts';
@@ -35,6 +35,8 @@ export interface StartRuntimeOptions {
   logger: Logger;
   /** AWS credentials for a KMS-sealing enclave; default: the SDK's chain (tests pass stand-in ones). */
   awsCredentials?: () => Promise<AwsCredentialsArgs>;
+  /** Enclave overrides for tests: the checkpoint interval, the supervisor's command or bridge. */
+  enclave?: Pick<StartEnclaveOptions, 'checkpointIntervalMs' | 'supervisor'>;
 }
 
 /** Below this the daemon tops its fee payer up on localnet, and health warns elsewhere. */
@@ -59,6 +61,7 @@ export async function startRuntime(options: StartRuntimeOptions): Promise<Runtim
     logger,
     legacyPassphrase: daemonSecret.value,
     ...(options.awsCredentials ? { awsCredentials: options.awsCredentials } : {}),
+    ...options.enclave,
   });
   const enclave = daemonEnclave.supervisor;
   const stopAuditingRestarts = auditEnclaveRestarts(enclave, store, logger);
