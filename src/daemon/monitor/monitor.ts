@@ -49,7 +49,7 @@ const PAGE = 1_000;
 const MAX_TOUCHED = 100_000;
 
 const ACTION =
-  'Frozen on the server: no transfer is accepted. The enclave and the chain are unchanged: freeze the wallet (POST /v1/wallets/:id/freeze) to finish, or resume it.';
+  'Frozen on the server and halted in the enclave: no transfer is accepted or signed. The chain is unchanged: freeze the wallet (POST /v1/wallets/:id/freeze) to finish, or resume it.';
 
 export function createMonitor(deps: MonitorDeps): Monitor {
   const { store, config } = deps;

@@ -22,9 +22,20 @@ export async function haltInEnclave(
   reason: string,
 ): Promise<OpResult<'HALT'>> {
   const result = await deps.enclave.use((client) => client.halt(walletId, reason));
-  await deps.store.writeTransaction(async (trx) => {
-    for (const halted of result.halted) {
-      if (halted.unchanged) continue;
+  await recordHalts(deps.store, result, reason);
+  return result;
+}
+
+/** One `enclave.halted` audit entry per wallet the halt changed. */
+export async function recordHalts(
+  store: Pick<Store, 'writeTransaction'>,
+  result: OpResult<'HALT'>,
+  reason: string,
+): Promise<void> {
+  const changed = result.halted.filter((halted) => !halted.unchanged);
+  if (changed.length === 0) return;
+  await store.writeTransaction(async (trx) => {
+    for (const halted of changed) {
       await appendAudit(trx, {
         kind: 'enclave.halted',
         actor: { role: 'system' },
@@ -33,5 +44,4 @@ export async function haltInEnclave(
       });
     }
   });
-  return result;
 }

@@ -28,6 +28,7 @@ import { EnclaveSupervisor } from '../enclave-supervisor.ts';
 import type { Logger } from '../logger.ts';
 import { checkAttestedStatement } from './attested-statement.ts';
 import { createEnclaveCheckpointer, type EnclaveCheckpointer } from './enclave-checkpoints.ts';
+import { recordHalts } from './enclave-halt.ts';
 import { legacyEnclaveVaultPath, migrateLegacyEnclaveVault } from './enclave-legacy-vault.ts';
 import { recoverWallets } from './enclave-recovery.ts';
 
@@ -72,6 +73,50 @@ const defaultAwsCredentials = (region: string) => async (): Promise<AwsCredentia
     client.destroy();
   }
 };
+
+/**
+ * The policy bundles the database holds. The enclave keeps the newest it has seen (its own or its
+ * checkpoint's), so an older one from a stale or rolled-back database is refused, and skipped here.
+ */
+async function sendPolicies(client: EnclaveClient, store: Store, log: (line: string) => void): Promise<void> {
+  for (const text of await allPolicyBundles(store.db)) {
+    let bundle: PolicyBundle;
+    try {
+      bundle = policyBundleSchema.parse(JSON.parse(text));
+    } catch {
+      continue;
+    }
+    try {
+      await client.setPolicy(bundle);
+    } catch (error) {
+      if (!(error instanceof WaiaasError) || error.code === 'ENCLAVE_UNAVAILABLE') throw error;
+      if (error.code !== 'POLICY_VERSION_NOT_NEWER')
+        log(`enclave: policy for ${bundle.walletId} refused: ${error.code}`);
+    }
+  }
+}
+
+/**
+ * Wallets frozen on the server stay halted in the enclave: a halt the monitor could not deliver
+ * (the enclave was down), or one lost with a wiped enclave and no checkpoint, is made again. Only an
+ * owner-signed newer policy (resume) lifts it; so a wallet whose enclave already holds a newer
+ * policy than the database (a resume that stopped between the enclave and the database) is left as is.
+ */
+async function haltFrozenWallets(client: EnclaveClient, store: Store): Promise<void> {
+  const frozen = await store.db
+    .selectFrom('wallets')
+    .select(['id', 'policy_version'])
+    .where('status', '=', 'frozen')
+    .execute();
+  const held = new Map((await client.status()).wallets.map((wallet) => [wallet.walletId, wallet]));
+  for (const { id, policy_version } of frozen) {
+    const wallet = held.get(id);
+    if (wallet === undefined || wallet.halted || (wallet.policyVersion ?? 0) > Number(policy_version))
+      continue;
+    const reason = 'frozen on the server';
+    await recordHalts(store, await client.halt(id, reason), reason);
+  }
+}
 
 export async function startEnclave(options: StartEnclaveOptions): Promise<DaemonEnclave> {
   const { config, store, logger } = options;
@@ -157,11 +202,9 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Daemon
       await pushCredentials(client);
       if (!nitro) await migrateLegacyEnclaveVault({ client, store, keystorePath: legacyKeystore, log });
       await recoverWallets({ client, store, chain: options.chain.connection, log });
+      await sendPolicies(client, store, log);
+      await haltFrozenWallets(client, store);
     },
-    policies: async () =>
-      (await allPolicyBundles(store.db)).map(
-        (text): PolicyBundle => policyBundleSchema.parse(JSON.parse(text)),
-      ),
     verify,
     log,
     ...options.supervisor,
