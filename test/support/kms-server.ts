@@ -306,7 +306,8 @@ export const startTestKms = async (
       const verified = verifyAttestation(document, { root: options.attestationRoot, allowDebug: true });
       return { publicKey: verified.publicKey ?? undefined, pcrs: { ...verified.pcrs } };
     } catch {
-      throw new KmsError('ValidationException', 'The attestation document is not valid');
+      // Modelled as a refusal of this caller: the document proves no enclave KMS may answer.
+      throw new KmsError('AccessDeniedException', 'The attestation document in the Recipient is not valid');
     }
   };
 
