@@ -197,6 +197,7 @@ export class EnclaveSupervisor extends EventEmitter {
     this.#stopping = false;
     const up = this.waitUntilUp();
     if (this.mode === 'attach') {
+      this.#setState('starting');
       this.#startBridge();
       void this.#attach();
     } else {
@@ -390,33 +391,48 @@ export class EnclaveSupervisor extends EventEmitter {
     });
   }
 
-  /** Waits for the enclave to answer, restores and checks it, then calls it up; retried with backoff. */
+  /**
+   * Waits for the enclave to answer, restores and checks it, then calls it up; retried with backoff
+   * while it does not answer. One loss of the enclave is one restart, however many attempts it takes
+   * to attach again (each attempt is not a new enclave).
+   */
   async #attach(): Promise<void> {
     const generation = ++this.#generation;
-    this.#setState('starting');
     this.#startedAt = Date.now();
     try {
       await this.client.ping();
       await this.#restoreAndVerify();
       if (this.#stopping || generation !== this.#generation) return;
       this.#lastError = undefined;
+      this.#failures = 0;
       this.#setState('up');
     } catch (error) {
       if (this.#stopping || generation !== this.#generation) return;
       this.#lastError = `attach failed: ${describeError(error)}`;
       this.client.disconnect();
       this.#setState('down');
-      this.#scheduleRestart();
+      this.#scheduleAttach();
     }
+  }
+
+  #scheduleAttach(): void {
+    const backoff = this.#options.backoff ?? {};
+    const delay = Math.min(backoff.maxMs ?? 5_000, (backoff.initialMs ?? 100) * 2 ** this.#failures);
+    this.#failures++;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (!this.#stopping) void this.#attach();
+    }, delay);
   }
 
   /** The connection to an attached enclave closed: it is gone, or was restarted empty. */
   #attachmentLost(): void {
     if (this.#stopping || this.#state !== 'up') return;
     this.#lastExit = { code: null, signal: null, at: new Date() };
-    this.#options.log?.('enclave: connection to the attached enclave lost');
-    this.#setState('down');
-    this.#scheduleRestart();
+    this.#options.log?.('enclave: connection to the attached enclave lost; attaching again');
+    this.#restarts++;
+    this.#setState('starting');
+    this.#scheduleAttach();
   }
 
   #fail(child: ChildProcess, reason: string): void {
@@ -449,8 +465,7 @@ export class EnclaveSupervisor extends EventEmitter {
       this.#timer = undefined;
       if (this.#stopping) return;
       this.#restarts++;
-      if (this.mode === 'attach') void this.#attach();
-      else this.#spawn();
+      this.#spawn();
     }, delay);
   }
 

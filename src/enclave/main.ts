@@ -14,6 +14,7 @@
  *     (waiaas kms-policy seal). The key id is an argument of the image, so it is measured too: a host
  *     cannot point the enclave at a key it controls. AWS credentials come from the host
  *     (SET_AWS_CREDENTIALS); they open nothing without the attestation.
+ * Journal: in the state dir with the local vault; in memory with KMS (see below).
  * Legacy vault (--legacy-vault-keystore PATH): the keystore the daemon used to hold, opened with the
  * passphrase on the first line of stdin, only to re-seal what it sealed (MIGRATE_LEGACY_VAULT).
  *
@@ -38,7 +39,7 @@ import { createGcPacer } from './gc-pacer.ts';
 import { createAttestedRecipient } from './kms-recipient.ts';
 import { type AwsCredentialsArgs, Op } from './protocol.ts';
 import { closeServer, listenUnix } from './server.ts';
-import { FileStateStore } from './state-journal.ts';
+import { FileStateStore, MemoryStateStore } from './state-journal.ts';
 import { enclaveBridgeCommand, startBridge } from './vsock-bridge.ts';
 
 export const VAULT_KEY_FILE = 'vault.key';
@@ -196,7 +197,14 @@ export async function run(args: string[]): Promise<number> {
     legacyVault = await openLocalVault({ kind: 'local', keystorePath: resolve(legacyPath) }, passphrase);
   }
 
-  const store = await FileStateStore.open(stateDir, vault, legacyVault ? { legacyVault } : {});
+  // With the local vault the journal lives in the state dir and survives restarts. With KMS it is
+  // kept in memory: a Nitro Enclave has no disk, and the key that seals a journal could not be
+  // opened before the host hands over credentials. Such an enclave starts empty every time and
+  // takes its wallets over from the database's checkpoints and the chain (RECOVER).
+  const store =
+    vault.kind === 'local'
+      ? await FileStateStore.open(stateDir, vault, legacyVault ? { legacyVault } : {})
+      : new MemoryStateStore();
   const enclave = AgentEnclave.create({
     vault,
     store,
