@@ -31,7 +31,6 @@ import {
   createWalletSession,
   newRecipient,
   policy,
-  postTransfer,
   SOL,
   startLocalnetFor,
   type TestOwner,
