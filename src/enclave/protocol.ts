@@ -48,8 +48,6 @@ export type OpCode = (typeof Op)[keyof typeof Op];
 export const RESPONSE_OK = 0x80;
 export const RESPONSE_ERROR = 0x81;
 
-export const isKnownOp = (kind: number): kind is OpCode => Object.values(Op).includes(kind as OpCode);
-
 export interface Frame {
   readonly version: number;
   readonly kind: number;
