@@ -20,6 +20,7 @@ import { isWaiaasError, WaiaasError } from '../core/errors.ts';
 import type { PolicyBundle } from '../core/policy.ts';
 import type { SealedAgentKey } from '../enclave/agent-keys.ts';
 import { defaultBundleCacheDir, ensureEnclaveBundle } from '../enclave/process-bundle.ts';
+import { startBridge } from '../enclave/vsock-bridge.ts';
 import { EnclaveClient } from './enclave-client.ts';
 
 export type EnclaveState = 'starting' | 'up' | 'down' | 'stopped';
@@ -375,13 +376,8 @@ export class EnclaveSupervisor extends EventEmitter {
   #startBridge(): void {
     const command = this.#options.bridge;
     if (command === undefined || this.#stopping) return;
-    const bridge = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    const bridge = startBridge(command, (line) => this.#options.log?.(`enclave ${line}`));
     this.#bridge = bridge;
-    bridge.stderr?.setEncoding('utf8');
-    bridge.stderr?.on('data', (text: string) => {
-      for (const line of text.split('\n')) if (line.trim()) this.#options.log?.(`enclave bridge: ${line}`);
-    });
-    bridge.once('error', (error) => this.#options.log?.(`enclave bridge: ${error.message}`));
     bridge.once('exit', (code, signal) => {
       if (this.#bridge !== bridge) return;
       this.#bridge = undefined;
