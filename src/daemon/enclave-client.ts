@@ -309,8 +309,9 @@ export class EnclaveClient {
     });
   }
 
-  status(): Promise<EnclaveStatus> {
-    return this.call('STATUS', {});
+  /** What the enclave is and holds: every wallet, or only the named ones (many wallets: name them). */
+  status(walletIds?: string[]): Promise<EnclaveStatus> {
+    return this.call('STATUS', walletIds === undefined ? {} : { walletIds });
   }
 
   usage(walletId: string): Promise<OpResult<'USAGE'>> {

@@ -35,7 +35,13 @@ import {
   checkpointBodySchema,
 } from './checkpoint.ts';
 import { type InspectedTransfer, inspectTransaction, type SquadsAction } from './inspect-transaction.ts';
-import type { AwsCredentialsArgs, RecoveredWallet, RecoverWallet, SealedCheckpoint } from './protocol.ts';
+import {
+  type AwsCredentialsArgs,
+  CHECKPOINT_BATCH,
+  type RecoveredWallet,
+  type RecoverWallet,
+  type SealedCheckpoint,
+} from './protocol.ts';
 import { enclaveRefused } from './refusal.ts';
 import { MemoryStateStore, type StateRecord, type StateStore } from './state-journal.ts';
 import { MAX_DELAY_ENTRIES, type WalletBinding, WalletState } from './wallet-state.ts';
@@ -565,14 +571,19 @@ export class AgentEnclave {
   // checkpoints and recovery
 
   /**
-   * Seals the state of the named wallets, or of every wallet whose state changed since its last
-   * checkpoint, for the daemon to keep in its database (see checkpoint.ts).
+   * Seals the state of the named wallets, or of up to `limit` wallets whose state changed since their
+   * last checkpoint, for the daemon to keep in its database (see checkpoint.ts).
    */
-  async checkpoint(walletIds?: readonly string[]): Promise<SealedCheckpoint[]> {
-    const wallets =
-      walletIds === undefined
-        ? [...this.#wallets.values()].filter((wallet) => wallet.dirty)
-        : walletIds.map((walletId) => this.#walletOrRefuse(walletId));
+  async checkpoint(walletIds?: readonly string[], limit = CHECKPOINT_BATCH): Promise<SealedCheckpoint[]> {
+    const wallets: WalletState[] = [];
+    if (walletIds === undefined) {
+      for (const wallet of this.#wallets.values()) {
+        if (wallets.length >= limit) break;
+        if (wallet.dirty) wallets.push(wallet);
+      }
+    } else {
+      for (const walletId of walletIds) wallets.push(this.#walletOrRefuse(walletId));
+    }
     const sealed: SealedCheckpoint[] = [];
     for (const wallet of wallets) sealed.push(await this.#sealCheckpoint(wallet));
     return sealed;
@@ -831,17 +842,22 @@ export class AgentEnclave {
     return { document, statement };
   }
 
-  status(): {
+  /** What this enclave is and holds: every wallet, or only the named ones. */
+  status(walletIds?: readonly string[]): {
     isolation: Isolation;
     seedProtection: SeedProtection;
     attestation: 'dev' | 'nitro' | 'none';
     wallets: { walletId: string; agentKeys: string[]; policyVersion: number | null; halted: boolean }[];
   } {
+    const wallets =
+      walletIds === undefined
+        ? [...this.#wallets.values()]
+        : walletIds.flatMap((walletId) => this.#wallets.get(walletId) ?? []);
     return {
       isolation: this.#isolation,
       seedProtection: this.#seedProtection,
       attestation: this.#attestation?.kind ?? 'none',
-      wallets: [...this.#wallets.values()].map((wallet) => ({
+      wallets: wallets.map((wallet) => ({
         walletId: wallet.binding.walletId,
         agentKeys: wallet.keys.map((key) => key.publicKeyBase58),
         policyVersion: wallet.active?.policy.version ?? null,

@@ -300,6 +300,9 @@ export const decodeSignResponse = (payload: Buffer): DecodedSignResponse => {
 
 // The JSON ops: one table of argument and result schemas for both ends.
 
+/** Checkpoints per CHECKPOINT or HALT answer: a sealed checkpoint is a few KiB, a frame at most 1 MiB. */
+export const CHECKPOINT_BATCH = 64;
+
 const text = (max = 256) => z.string().max(max);
 const amountText = z.string().regex(/^[0-9]{1,20}$/);
 const walletId = text();
@@ -424,8 +427,11 @@ export const jsonOps = {
   },
   CHECKPOINT: {
     code: Op.CHECKPOINT,
-    /** The named wallets, or (none named) every wallet whose state changed since its last checkpoint. */
-    args: z.object({ walletIds: z.array(walletId).max(100_000).optional() }),
+    /**
+     * The named wallets, or (none named) up to CHECKPOINT_BATCH wallets whose state changed since
+     * their last checkpoint: the caller asks again while it gets a full batch.
+     */
+    args: z.object({ walletIds: z.array(walletId).max(CHECKPOINT_BATCH).optional() }),
     result: z.object({ checkpoints: z.array(sealedCheckpointSchema) }),
   },
   RECOVER: {
@@ -435,7 +441,8 @@ export const jsonOps = {
   },
   STATUS: {
     code: Op.STATUS,
-    args: z.object({}),
+    /** Only the named wallets (none: every wallet; mind the frame size with many). */
+    args: z.object({ walletIds: z.array(walletId).max(10_000).optional() }),
     result: enclaveStatusSchema,
   },
   USAGE: {

@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import { type ErrorCode, isWaiaasError, WaiaasError } from '../core/errors.ts';
 import type { AgentEnclave } from './enclave.ts';
 import {
+  CHECKPOINT_BATCH,
   decodeSignRequest,
   encodeErrorFrame,
   encodeFrame,
@@ -88,14 +89,21 @@ const handlers: Handlers = {
   },
   CHECKPOINT: async (enclave, args) => ({ checkpoints: await enclave.checkpoint(args.walletIds) }),
   RECOVER: async (enclave, args) => ({ wallets: await enclave.recover(args.wallets) }),
-  STATUS: (enclave) => ({ protocolVersion: PROTOCOL_VERSION, pid: process.pid, ...enclave.status() }),
+  STATUS: (enclave, args) => ({
+    protocolVersion: PROTOCOL_VERSION,
+    pid: process.pid,
+    ...enclave.status(args.walletIds),
+  }),
   USAGE: (enclave, args) => enclave.usage(args.walletId),
   RETIRE_AGENT_KEY: (enclave, args) => enclave.retireAgentKey(args.walletId, args.publicKey),
   HALT: async (enclave, args) => {
     const halted = enclave.halt(args.walletId);
-    const loaded = new Set(enclave.status().wallets.map((wallet) => wallet.walletId));
-    const sealed = halted.map((entry) => entry.walletId).filter((walletId) => loaded.has(walletId));
-    return { halted, checkpoints: await enclave.checkpoint(sealed) };
+    // The halted wallets' checkpoints, a batch at most; the rest stay marked for the next CHECKPOINT.
+    const ids = halted
+      .filter((entry) => entry.policyVersion !== null && !entry.unchanged)
+      .map((entry) => entry.walletId)
+      .slice(0, CHECKPOINT_BATCH);
+    return { halted, checkpoints: await enclave.checkpoint(ids) };
   },
   SET_AWS_CREDENTIALS: (enclave, args) => enclave.setAwsCredentials(args),
   MIGRATE_LEGACY_VAULT: (enclave, args) => enclave.migrateLegacyVault(args.keys),

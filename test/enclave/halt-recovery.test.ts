@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { isWaiaasError } from '../../src/core/errors.ts';
 import { chainSpent } from '../../src/enclave/checkpoint.ts';
 import { AgentEnclave } from '../../src/enclave/enclave.ts';
+import { CHECKPOINT_BATCH } from '../../src/enclave/protocol.ts';
 import { FileStateStore, MemoryStateStore } from '../../src/enclave/state-journal.ts';
 import type { KeyVault } from '../../src/keys/vault/types.ts';
 import { spendingLimitAddress } from '../../src/solana/inspect/pda.ts';
@@ -196,5 +197,25 @@ describe('recovery takes the largest of its own state, the checkpoint and the ch
       expect.objectContaining({ code: 'POLICY_VERSION_NOT_NEWER' }),
     );
     again.close();
+  });
+});
+
+describe('checkpoints', () => {
+  it('seal the changed wallets a batch at a time, so every answer fits one frame', async () => {
+    const { vault } = await createTestVault();
+    const enclave = AgentEnclave.create({ vault, now: () => NOON });
+    const wallets = [];
+    for (let index = 0; index < CHECKPOINT_BATCH + 6; index++) wallets.push(await setUpWallet(enclave));
+    const first = await enclave.checkpoint();
+    expect(first).toHaveLength(CHECKPOINT_BATCH);
+    const second = await enclave.checkpoint();
+    expect(second).toHaveLength(6);
+    expect(new Set([...first, ...second].map((checkpoint) => checkpoint.walletId)).size).toBe(wallets.length);
+    expect(await enclave.checkpoint()).toEqual([]);
+    // A signature marks its wallet again.
+    enclave.sign(wallets[3]!.walletId, wallets[3]!.spend(SOL / 100n), { requestId: 'again' });
+    expect((await enclave.checkpoint()).map((checkpoint) => checkpoint.walletId)).toEqual([
+      wallets[3]!.walletId,
+    ]);
   });
 });

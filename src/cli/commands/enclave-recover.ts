@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, resolveRpcUrl } from '../../daemon/config.ts';
 import { EnclaveClient } from '../../daemon/enclave-client.ts';
 import { recoverWallets } from '../../daemon/runtime/enclave-recovery.ts';
+import { CHECKPOINT_BATCH } from '../../enclave/protocol.ts';
 import { createChainClient } from '../../solana/chain-client.ts';
 import { saveEnclaveCheckpoints } from '../../store/enclave-checkpoints.ts';
 import { openStore } from '../../store/index.ts';
@@ -42,12 +43,14 @@ export async function run(args: string[]): Promise<number> {
       ...(values.wallet ? { walletIds: values.wallet } : {}),
       log: printError,
     });
-    await saveEnclaveCheckpoints(
-      store.db,
-      await client.checkpoint(
-        report.wallets.filter((wallet) => wallet.error === undefined).map((w) => w.walletId),
-      ),
-    );
+    const recovered = report.wallets
+      .filter((wallet) => wallet.error === undefined)
+      .map((wallet) => wallet.walletId);
+    for (let index = 0; index < recovered.length; index += CHECKPOINT_BATCH)
+      await saveEnclaveCheckpoints(
+        store.db,
+        await client.checkpoint(recovered.slice(index, index + CHECKPOINT_BATCH)),
+      );
     if (values.json) {
       console.log(JSON.stringify(report.wallets));
     } else {

@@ -6,7 +6,12 @@
  * chain floor applied at recovery covers it.
  */
 import { isWaiaasError } from '../../core/errors.ts';
-import type { OpArgs, OpResult, SealedCheckpoint } from '../../enclave/protocol.ts';
+import {
+  CHECKPOINT_BATCH,
+  type OpArgs,
+  type OpResult,
+  type SealedCheckpoint,
+} from '../../enclave/protocol.ts';
 import { saveEnclaveCheckpoints } from '../../store/enclave-checkpoints.ts';
 import type { Store } from '../../store/index.ts';
 import type { EnclaveClient } from '../enclave-client.ts';
@@ -65,11 +70,21 @@ export function createEnclaveCheckpointer(options: EnclaveCheckpointerOptions): 
     return next;
   };
 
+  /** The named wallets a batch at a time, or every changed wallet until the enclave has none left. */
   const checkpoint = (walletIds?: string[]) =>
     serially(async () => {
-      if (walletIds !== undefined && walletIds.length === 0) return;
-      const checkpoints = await enclave.use((client) => client.checkpoint(walletIds));
-      await save(checkpoints);
+      if (walletIds !== undefined) {
+        for (let index = 0; index < walletIds.length; index += CHECKPOINT_BATCH) {
+          const batch = walletIds.slice(index, index + CHECKPOINT_BATCH);
+          await save(await enclave.use((client) => client.checkpoint(batch)));
+        }
+        return;
+      }
+      for (;;) {
+        const checkpoints = await enclave.use((client) => client.checkpoint());
+        await save(checkpoints);
+        if (checkpoints.length < CHECKPOINT_BATCH) return;
+      }
     });
 
   const request = (walletIds: readonly string[]): Promise<void> => {
@@ -92,7 +107,10 @@ export function createEnclaveCheckpointer(options: EnclaveCheckpointerOptions): 
   enclave.client.setOnChange((name, args, result) => {
     if (stopped) return;
     if (name === 'HALT') {
-      save((result as OpResult<'HALT'>).checkpoints).catch(onFailure);
+      const { halted, checkpoints } = result as OpResult<'HALT'>;
+      save(checkpoints)
+        .then(() => (halted.length > checkpoints.length ? checkpoint() : undefined))
+        .catch(onFailure);
       return;
     }
     const wallets = changedWallets(name, args, result);

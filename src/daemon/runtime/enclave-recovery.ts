@@ -28,7 +28,32 @@ import type { EnclaveClient } from '../enclave-client.ts';
 
 /** Squads v4 periods in seconds (OneTime, Day, Week, Month), as the program resets them. */
 const PERIOD_SECONDS = [0, 86_400, 7 * 86_400, 30 * 86_400] as const;
-const BATCH = 500;
+/** A RECOVER request stays well within the protocol's 1 MiB frame: at most this many wallets… */
+const BATCH_WALLETS = 500;
+/** …and about this many bytes of sealed data. */
+const BATCH_BYTES = 512 * 1024;
+
+/** Splits recovery entries into requests that each fit one frame. */
+const batches = (entries: readonly RecoverWallet[]): RecoverWallet[][] => {
+  const out: RecoverWallet[][] = [];
+  let current: RecoverWallet[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size =
+      256 +
+      (entry.checkpoint?.length ?? 0) +
+      entry.keys.reduce((sum, key) => sum + key.sealedSeed.length + 256, 0);
+    if (current.length > 0 && (current.length >= BATCH_WALLETS || bytes + size > BATCH_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(entry);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+};
 
 export interface RecoverWalletsDeps {
   readonly client: Pick<EnclaveClient, 'recover'>;
@@ -106,8 +131,7 @@ export async function recoverWallets(deps: RecoverWalletsDeps): Promise<Recovery
   });
 
   const first: RecoveredWallet[] = [];
-  for (let index = 0; index < entries.length; index += BATCH)
-    first.push(...(await deps.client.recover(entries.slice(index, index + BATCH))));
+  for (const batch of batches(entries)) first.push(...(await deps.client.recover(batch)));
   const fresh = first.filter((wallet) => wallet.restoredFrom !== 'own-state' && wallet.error === undefined);
 
   // The chain floor, for the wallets the enclave had no state of its own for.
@@ -134,9 +158,8 @@ export async function recoverWallets(deps: RecoverWalletsDeps): Promise<Recovery
       if (Object.keys(chain).length > 0)
         second.push({ walletId: row.id, keys: keysByWallet.get(row.id) ?? [], chain });
     }
-    for (let index = 0; index < second.length; index += BATCH)
-      for (const wallet of await deps.client.recover(second.slice(index, index + BATCH)))
-        raised.set(wallet.walletId, wallet);
+    for (const batch of batches(second))
+      for (const wallet of await deps.client.recover(batch)) raised.set(wallet.walletId, wallet);
   }
 
   const recovered = first

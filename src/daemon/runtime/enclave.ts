@@ -108,7 +108,11 @@ async function haltFrozenWallets(client: EnclaveClient, store: Store): Promise<v
     .select(['id', 'policy_version'])
     .where('status', '=', 'frozen')
     .execute();
-  const held = new Map((await client.status()).wallets.map((wallet) => [wallet.walletId, wallet]));
+  const held = new Map<string, EnclaveStatus['wallets'][number]>();
+  for (let index = 0; index < frozen.length; index += 1_000) {
+    const ids = frozen.slice(index, index + 1_000).map((row) => row.id);
+    for (const wallet of (await client.status(ids)).wallets) held.set(wallet.walletId, wallet);
+  }
   for (const { id, policy_version } of frozen) {
     const wallet = held.get(id);
     if (wallet === undefined || wallet.halted || (wallet.policyVersion ?? 0) > Number(policy_version))
@@ -161,7 +165,7 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Daemon
       pcrs: { 0: [expectedPcr0] },
     });
     await checkAttestedStatement(statement, verified.userData, store);
-    const status = await client.status();
+    const status = await client.status([]);
     identity = {
       isolation: status.isolation,
       seedProtection: status.seedProtection,
