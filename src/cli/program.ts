@@ -12,6 +12,7 @@ import * as audit from './commands/audit.ts';
 import * as enclave from './commands/enclave-process.ts';
 import * as init from './commands/init.ts';
 import * as keystore from './commands/keystore.ts';
+import * as kmsPolicy from './commands/kms-policy.ts';
 import * as localnet from './commands/localnet.ts';
 import * as mcp from './commands/mcp.ts';
 import * as operator from './commands/operator.ts';
@@ -49,6 +50,7 @@ export const commands: readonly CommandModule[] = [
   attestation,
   mcp,
   enclave,
+  kmsPolicy,
 ];
 
 export function createProgram(): Command {

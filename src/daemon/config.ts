@@ -13,6 +13,8 @@ import { z } from 'zod';
 export const networks = ['localnet', 'devnet', 'mainnet-beta'] as const;
 export type Network = (typeof networks)[number];
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const enclaveIsolations = ['process', 'nitro'] as const;
+export const enclaveVaults = ['local', 'aws-kms'] as const;
 
 const port = z.coerce
   .number({ error: 'expected a port number 0-65535' })
@@ -131,6 +133,33 @@ const keySchemas = {
     .int('expected whole milliseconds')
     .min(0, 'expected milliseconds between chain checks (0 turns them off)')
     .default(5_000),
+  enclave_isolation: z
+    .enum(enclaveIsolations, { error: `expected one of ${enclaveIsolations.join(', ')}` })
+    .default('process'),
+  enclave_vault: z
+    .enum(enclaveVaults, { error: `expected one of ${enclaveVaults.join(', ')}` })
+    .default('local'),
+  enclave_kms_key_id: z.string().trim().min(1, 'expected a KMS key id or ARN').optional(),
+  enclave_kms_region: z.string().trim().min(1, 'expected an AWS region, e.g. us-east-1').optional(),
+  enclave_kms_endpoint: httpUrl.optional(),
+  enclave_pcr0: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[0-9a-f]{96}$/, 'expected the enclave image measurement: 96 hex digits (waiaas enclave measure)')
+    .optional(),
+  enclave_vsock_cid: z.coerce
+    .number({ error: 'expected the enclave vsock CID (nitro-cli run-enclave --enclave-cid)' })
+    .int('expected a whole CID')
+    .min(3, 'expected a CID of 3 or more (0-2 are reserved)')
+    .default(16),
+  enclave_vsock_port: z.coerce
+    .number({ error: 'expected a vsock port' })
+    .int('expected a whole port number')
+    .min(1, 'expected a vsock port of 1 or more')
+    .max(0xffffffff, 'expected a vsock port below 2^32')
+    .default(5000),
+  enclave_attestation_root: z.string().trim().min(1, 'expected a path to a PEM certificate').optional(),
 } as const;
 
 type ConfigKey = keyof typeof keySchemas;
@@ -161,6 +190,8 @@ export interface Config {
   readonly webhookAllowHosts: readonly string[];
   /** Where `waiaas quickstart` fetches the Squads program from when it is missing (default mainnet-beta). */
   readonly programSourceRpc: string | undefined;
+  /** Where the agent enclave runs and what seals its seeds (src/daemon/runtime/enclave.ts). */
+  readonly enclave: EnclaveConfig;
   readonly configFile: string;
   readonly sqlitePath: string;
 }
@@ -186,6 +217,25 @@ export interface MonitorConfig {
    * leaked agent key); 0 turns it off.
    */
   readonly chainCheckMs: number;
+}
+
+export interface EnclaveConfig {
+  /**
+   * process: the embedded default, a separate OS process with development attestation and its own
+   * vault key; nitro: an AWS Nitro Enclave reached over vsock, its seeds sealed by KMS to its image.
+   */
+  readonly isolation: (typeof enclaveIsolations)[number];
+  /** process mode: the enclave's own key (local) or KMS (aws-kms: kmsKeyId, kmsRegion). */
+  readonly vault: (typeof enclaveVaults)[number];
+  readonly kmsKeyId: string | undefined;
+  readonly kmsRegion: string | undefined;
+  readonly kmsEndpoint: string | undefined;
+  /** nitro: the image measurement (PCR0, hex) the daemon requires of the enclave's attestation. */
+  readonly pcr0: string | undefined;
+  readonly vsockCid: number;
+  readonly vsockPort: number;
+  /** A PEM root for the enclave's attestation instead of AWS's (stand-ins in tests only). */
+  readonly attestationRoot: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -300,7 +350,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     x402AllowedOrigins: values.x402_allowed_origins as string[],
     webhookAllowHosts: values.webhook_allow_hosts as string[],
     programSourceRpc: values.program_source_rpc as string | undefined,
+    enclave: enclaveConfigOf(values, (key) => raw.get(key)?.name ?? envName(key)),
   };
+}
+
+function enclaveConfigOf(values: Record<string, unknown>, nameOf: (key: ConfigKey) => string): EnclaveConfig {
+  const enclave: EnclaveConfig = {
+    isolation: values.enclave_isolation as EnclaveConfig['isolation'],
+    vault: values.enclave_vault as EnclaveConfig['vault'],
+    kmsKeyId: values.enclave_kms_key_id as string | undefined,
+    kmsRegion: values.enclave_kms_region as string | undefined,
+    kmsEndpoint: values.enclave_kms_endpoint as string | undefined,
+    pcr0: values.enclave_pcr0 as string | undefined,
+    vsockCid: values.enclave_vsock_cid as number,
+    vsockPort: values.enclave_vsock_port as number,
+    attestationRoot: values.enclave_attestation_root as string | undefined,
+  };
+  if (enclave.isolation === 'nitro' && enclave.pcr0 === undefined) {
+    throw new ConfigError(
+      nameOf('enclave_pcr0'),
+      `Invalid configuration: ${nameOf('enclave_pcr0')} is required when enclave_isolation is nitro: the image measurement the daemon pins (waiaas enclave measure --nitro FILE)`,
+    );
+  }
+  if (enclave.isolation === 'process' && enclave.vault === 'aws-kms') {
+    for (const key of ['enclave_kms_key_id', 'enclave_kms_region'] as const) {
+      if (values[key] === undefined) {
+        throw new ConfigError(
+          nameOf(key),
+          `Invalid configuration: ${nameOf(key)} is required when enclave_vault is aws-kms`,
+        );
+      }
+    }
+  }
+  return enclave;
 }
 
 /** The RPC URL the daemon talks to: the explicit one, the embedded localnet, or the public cluster. */

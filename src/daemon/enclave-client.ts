@@ -8,36 +8,46 @@ import { connect, type Socket } from 'node:net';
 import { type ErrorCode, errorCatalogue, WaiaasError } from '../core/errors.ts';
 import type { PolicyBundle } from '../core/policy.ts';
 import type { SealedAgentKey } from '../enclave/agent-keys.ts';
-import type { LoadResult } from '../enclave/enclave.ts';
 import {
   type DecodedSignResponse,
   decodeSignResponse,
+  type EnclaveStatus,
   encodeFrame,
   encodeJsonFrame,
   encodeSignRequestFrame,
   type Frame,
   FrameDecoder,
+  type JsonOpName,
+  jsonOps,
   Op,
+  type OpArgs,
+  type OpResult,
   PROTOCOL_VERSION,
   RESPONSE_ERROR,
   RESPONSE_OK,
+  type RecoveredWallet,
+  type RecoverWallet,
+  type SealedCheckpoint,
   type WireError,
 } from '../enclave/protocol.ts';
 
+/** Called after every JSON op the enclave answered, e.g. to checkpoint the wallets it changed. */
+export type EnclaveChangeListener = <K extends JsonOpName>(
+  name: K,
+  args: OpArgs<K>,
+  result: OpResult<K>,
+) => void;
+
 export interface EnclaveClientOptions {
   readonly socketPath: string;
+  readonly onChange?: EnclaveChangeListener;
   /** Deadline per request, from sending to the answer. */
   readonly timeoutMs?: number;
   readonly connectTimeoutMs?: number;
 }
 
 export type EnclaveSignResult = DecodedSignResponse;
-
-export interface EnclaveStatus {
-  readonly protocolVersion: number;
-  readonly pid: number;
-  readonly wallets: { walletId: string; agentKeys: string[]; policyVersion: number | null }[];
-}
+export type { EnclaveStatus };
 
 interface Pending {
   readonly resolve: (frame: Frame) => void;
@@ -67,6 +77,8 @@ export class EnclaveClient {
   readonly #socketPath: string;
   readonly #timeoutMs: number;
   readonly #connectTimeoutMs: number;
+  #onChange: EnclaveChangeListener | undefined;
+  #onConnectionLost: (() => void) | undefined;
   readonly #pending = new Map<number, Pending>();
   #socket: Socket | undefined;
   #connecting: Promise<Socket> | undefined;
@@ -78,6 +90,17 @@ export class EnclaveClient {
     this.#socketPath = options.socketPath;
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
+    this.#onChange = options.onChange;
+  }
+
+  /** Sets (or clears) the listener told of every answered JSON op. */
+  setOnChange(listener: EnclaveChangeListener | undefined): void {
+    this.#onChange = listener;
+  }
+
+  /** Sets (or clears) the listener told when an established connection closes without `disconnect()`. */
+  setOnConnectionLost(listener: (() => void) | undefined): void {
+    this.#onConnectionLost = listener;
   }
 
   #connect(): Promise<Socket> {
@@ -112,8 +135,10 @@ export class EnclaveClient {
       });
       socket.on('close', () => {
         clearTimeout(timer);
-        if (this.#socket === socket) this.#socket = undefined;
+        const lost = this.#socket === socket;
+        if (lost) this.#socket = undefined;
         this.#failAll(unavailable('connection closed'));
+        if (lost) this.#onConnectionLost?.();
       });
     }).finally(() => {
       this.#connecting = undefined;
@@ -202,9 +227,30 @@ export class EnclaveClient {
     });
   }
 
-  async #json<T>(op: number, args: unknown): Promise<T> {
-    const frame = await this.#request((id) => encodeJsonFrame(op, id, args));
-    return JSON.parse(frame.payload.toString('utf8')) as T;
+  /** A JSON op: its arguments and its answer checked against the one op table (protocol.ts). */
+  async call<K extends JsonOpName>(name: K, args: OpArgs<K>): Promise<OpResult<K>> {
+    const frame = await this.#request((id) => encodeJsonFrame(jsonOps[name].code, id, args));
+    let value: unknown;
+    try {
+      value = JSON.parse(frame.payload.toString('utf8'));
+    } catch {
+      throw new WaiaasError('ENCLAVE_PROTOCOL_ERROR', {
+        details: { reason: 'answer is not JSON', op: name },
+      });
+    }
+    const parsed = jsonOps[name].result.safeParse(value);
+    if (!parsed.success) {
+      throw new WaiaasError('ENCLAVE_PROTOCOL_ERROR', {
+        details: {
+          reason: 'answer does not match the op table',
+          op: name,
+          issues: parsed.error.issues.slice(0, 5).map((issue) => issue.path.join('.')),
+        },
+      });
+    }
+    const result = parsed.data as OpResult<K>;
+    this.#onChange?.(name, args, result);
+    return result;
   }
 
   async ping(): Promise<void> {
@@ -224,57 +270,64 @@ export class EnclaveClient {
   }
 
   createAgentKey(walletId: string, ownerPublicKey: string, multisig: string): Promise<SealedAgentKey> {
-    return this.#json(Op.CREATE_AGENT_KEY, { walletId, ownerPublicKey, multisig });
+    return this.call('CREATE_AGENT_KEY', { walletId, ownerPublicKey, multisig });
   }
 
-  loadAgentKeys(keys: readonly SealedAgentKey[]): Promise<LoadResult> {
-    return this.#json(Op.LOAD_AGENT_KEYS, { keys });
+  loadAgentKeys(keys: readonly SealedAgentKey[]): Promise<OpResult<'LOAD_AGENT_KEYS'>> {
+    return this.call('LOAD_AGENT_KEYS', { keys: [...keys] });
   }
 
-  setPolicy(
-    bundle: PolicyBundle,
-  ): Promise<{ walletId: string; version: number; hash: string; unchanged: boolean }> {
-    return this.#json(Op.SET_POLICY, { bundle });
+  setPolicy(bundle: PolicyBundle): Promise<OpResult<'SET_POLICY'>> {
+    return this.call('SET_POLICY', { bundle });
   }
 
   async attest(
     options: { nonce?: Uint8Array; walletIds?: string[] } = {},
   ): Promise<{ document: Uint8Array; statement: string }> {
-    const answer = await this.#json<{ document: string; statement: string }>(Op.ATTEST, {
+    const answer = await this.call('ATTEST', {
       ...(options.nonce ? { nonce: Buffer.from(options.nonce).toString('base64') } : {}),
       ...(options.walletIds ? { walletIds: options.walletIds } : {}),
     });
     return { document: new Uint8Array(Buffer.from(answer.document, 'base64')), statement: answer.statement };
   }
 
-  async exportState(walletId: string): Promise<string> {
-    return (await this.#json<{ sealed: string }>(Op.EXPORT_STATE, { walletId })).sealed;
+  /** Sealed checkpoints of the named wallets, or of every wallet changed since its last one. */
+  async checkpoint(walletIds?: string[]): Promise<SealedCheckpoint[]> {
+    return (await this.call('CHECKPOINT', walletIds === undefined ? {} : { walletIds })).checkpoints;
   }
 
-  async importState(walletId: string, sealed: string): Promise<void> {
-    await this.#json(Op.IMPORT_STATE, { walletId, sealed });
+  /** Takes wallets over from their sealed keys, checkpoints and the chain (AgentEnclave.recover). */
+  async recover(wallets: RecoverWallet[]): Promise<RecoveredWallet[]> {
+    return (await this.call('RECOVER', { wallets })).wallets;
   }
 
-  status(): Promise<EnclaveStatus> {
-    return this.#json(Op.STATUS, {});
+  /** Stops signing for one wallet, or all, at once; only a newer owner-signed policy resumes it. */
+  halt(walletId?: string, reason?: string): Promise<OpResult<'HALT'>> {
+    return this.call('HALT', {
+      ...(walletId === undefined ? {} : { walletId }),
+      ...(reason === undefined ? {} : { reason }),
+    });
   }
 
-  usage(walletId: string): Promise<{ spent: Record<string, string>; transfersInLastHour: number }> {
-    return this.#json(Op.USAGE, { walletId });
+  /** What the enclave is and holds: every wallet, or only the named ones (many wallets: name them). */
+  status(walletIds?: string[]): Promise<EnclaveStatus> {
+    return this.call('STATUS', walletIds === undefined ? {} : { walletIds });
+  }
+
+  usage(walletId: string): Promise<OpResult<'USAGE'>> {
+    return this.call('USAGE', { walletId });
   }
 
   /** Takes a rotated-out agent key out of the enclave for good (see AgentEnclave.retireAgentKey). */
-  retireAgentKey(
-    walletId: string,
-    publicKey: string,
-  ): Promise<{ walletId: string; publicKey: string; unchanged: boolean }> {
-    return this.#json(Op.RETIRE_AGENT_KEY, { walletId, publicKey });
+  retireAgentKey(walletId: string, publicKey: string): Promise<OpResult<'RETIRE_AGENT_KEY'>> {
+    return this.call('RETIRE_AGENT_KEY', { walletId, publicKey });
   }
 
   /** Drops the connection (pending calls fail); the next call connects again. */
   disconnect(): void {
-    this.#socket?.destroy();
+    const socket = this.#socket;
     this.#socket = undefined;
+    socket?.destroy();
   }
 
   close(): void {

@@ -1,9 +1,15 @@
 /**
- * Starts the agent enclave as a child process and keeps it running: restart with exponential backoff
- * after it exits, and after each start reload what it must hold before it serves transfers (sealed
- * agent keys from the daemon's store, optionally exported states and the latest policy bundles; its
- * own journal in the state dir restores counters and policies) and run the daemon's checks (e.g.
- * attestation) before calling it up. `status()` says up or down, so the daemon can answer 503
+ * Keeps the agent enclave serving, in one of two modes:
+ *   - process (the embedded default): runs the enclave as a child process and restarts it with
+ *     exponential backoff after it exits;
+ *   - attach (Nitro): the enclave runs in a Nitro Enclave started by its operator (nitro-cli), reached
+ *     through a Unix socket that a bridge process (socat to vsock, see src/enclave/vsock-bridge.ts)
+ *     keeps open; the supervisor keeps the bridge running and attaches again, with backoff, whenever
+ *     the connection to the enclave is lost (the enclave restarted, with nothing in it).
+ * After each start (or attachment) it restores what the enclave must hold before it serves transfers
+ * (`restore`: recovery of keys, checkpoints and chain floors from the daemon's store; or just the
+ * sealed agent keys) and the latest policy bundles, then runs the daemon's checks (attestation)
+ * before calling it up. `status()` says up or down, so the daemon can answer 503
  * ENCLAVE_UNAVAILABLE while it is not; `use()` does that check for a call.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -14,6 +20,7 @@ import { isWaiaasError, WaiaasError } from '../core/errors.ts';
 import type { PolicyBundle } from '../core/policy.ts';
 import type { SealedAgentKey } from '../enclave/agent-keys.ts';
 import { defaultBundleCacheDir, ensureEnclaveBundle } from '../enclave/process-bundle.ts';
+import { startBridge } from '../enclave/vsock-bridge.ts';
 import { EnclaveClient } from './enclave-client.ts';
 
 export type EnclaveState = 'starting' | 'up' | 'down' | 'stopped';
@@ -30,22 +37,38 @@ export interface EnclaveSupervisorStatus {
 
 export interface EnclaveSupervisorOptions {
   readonly socketPath: string;
+  /** The enclave's own state directory (process mode): its vault key and journal; the daemon never reads it. */
   readonly stateDir: string;
-  /** Unlocks the enclave's local key vault; handed over on the child's stdin, never in argv or env. */
-  readonly vaultPassphrase: string;
-  readonly vaultKeystore?: string;
+  /** process (default): the enclave is this supervisor's child; attach: it runs elsewhere (Nitro). */
+  readonly mode?: 'process' | 'attach';
   readonly attestation?: 'dev' | 'nitro' | 'none';
+  /** More arguments for `waiaas enclave` in process mode (its vault, e.g. `--vault aws-kms …`). */
+  readonly enclaveArgs?: readonly string[] | (() => readonly string[]);
+  /**
+   * One line for the child's stdin, asked for at every start (process mode): the passphrase of the
+   * legacy vault while it is being migrated, never anything else. Undefined: stdin is closed empty.
+   */
+  readonly stdinLine?: () => string | undefined;
+  /**
+   * Attach mode: the command that keeps `socketPath` bridged to the enclave (e.g. socat to vsock);
+   * restarted when it exits. Without it, something else keeps the socket.
+   */
+  readonly bridge?: readonly string[];
   /**
    * The command that runs `waiaas enclave`, before its arguments. Default: plain node on the enclave
    * bundle (src/enclave/process-bundle.ts), checked or rebuilt before every start; node with tsx on
-   * src/cli/commands/enclave-entry.ts when no bundle can be made (the reason is logged).
+   * src/enclave/main-entry.ts when no bundle can be made (the reason is logged).
    */
   readonly command?: readonly string[];
   /** Where the enclave bundle is cached: default a private directory under the OS tmp dir. */
   readonly bundleCacheDir?: string;
-  /** Sealed agent keys to load after every start. */
-  readonly sealedKeys: () => Promise<readonly SealedAgentKey[]>;
-  readonly sealedStates?: () => Promise<readonly { walletId: string; sealed: string }[]>;
+  /** Sealed agent keys to load after every start (when there is no `restore`). */
+  readonly sealedKeys?: () => Promise<readonly SealedAgentKey[]>;
+  /**
+   * Restores the enclave after every start, in place of `sealedKeys`: e.g. recovery from the
+   * database (keys, checkpoints, chain floors). Throwing restarts the enclave (or the attachment).
+   */
+  readonly restore?: (client: EnclaveClient) => Promise<void>;
   readonly policies?: () => Promise<readonly PolicyBundle[]>;
   /** Runs after each start, before the enclave counts as up; throwing restarts it. */
   readonly verify?: (client: EnclaveClient) => Promise<void>;
@@ -56,7 +79,7 @@ export interface EnclaveSupervisorOptions {
 }
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const entry = fileURLToPath(new URL('../cli/commands/enclave-entry.ts', import.meta.url));
+const entry = fileURLToPath(new URL('../enclave/main-entry.ts', import.meta.url));
 
 /**
  * Node flags for the enclave process, each measured by bench/enclave.ts. Its live heap is a few MB
@@ -78,6 +101,26 @@ export const ENCLAVE_NODE_FLAGS: readonly string[] = [
  * arenas for V8's and libuv's helper threads only hold on to memory (−2 MB).
  */
 export const ENCLAVE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1' };
+
+/**
+ * The daemon's environment minus what is the daemon's alone: its secret and its AWS credentials
+ * (the enclave gets credentials for its KMS vault over the protocol, when it has one), plus ENCLAVE_ENV.
+ */
+const enclaveEnvironment = (): NodeJS.ProcessEnv => {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (name === 'WAIAAS_DAEMON_PASSPHRASE' || name.startsWith('AWS_')) continue;
+    env[name] = value;
+  }
+  return { ...env, ...ENCLAVE_ENV };
+};
+
+const describeError = (error: unknown): string =>
+  isWaiaasError(error)
+    ? `${error.code}${error.details['reason'] ? ` (${String(error.details['reason'])})` : ''}`
+    : error instanceof Error
+      ? error.message
+      : String(error);
 
 /** The enclave from source, through tsx (~35 MB more): the fallback when no bundle can be built. */
 export const sourceEnclaveCommand = (): string[] => [
@@ -101,6 +144,8 @@ export class EnclaveSupervisor extends EventEmitter {
   readonly client: EnclaveClient;
   readonly #options: EnclaveSupervisorOptions;
   #child: ChildProcess | undefined;
+  #bridge: ChildProcess | undefined;
+  #bridgeTimer: NodeJS.Timeout | undefined;
   #state: EnclaveState = 'stopped';
   #since = new Date();
   #restarts = 0;
@@ -120,6 +165,11 @@ export class EnclaveSupervisor extends EventEmitter {
       socketPath: options.socketPath,
       ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
     });
+    if (options.mode === 'attach') this.client.setOnConnectionLost(() => this.#attachmentLost());
+  }
+
+  get mode(): 'process' | 'attach' {
+    return this.#options.mode ?? 'process';
   }
 
   status(): EnclaveSupervisorStatus {
@@ -147,7 +197,13 @@ export class EnclaveSupervisor extends EventEmitter {
   start(): Promise<void> {
     this.#stopping = false;
     const up = this.waitUntilUp();
-    this.#spawn();
+    if (this.mode === 'attach') {
+      this.#setState('starting');
+      this.#startBridge();
+      void this.#attach();
+    } else {
+      this.#spawn();
+    }
     return up;
   }
 
@@ -227,24 +283,24 @@ export class EnclaveSupervisor extends EventEmitter {
 
   #launch(command: readonly string[]): void {
     const options = this.#options;
+    const stdinLine = options.stdinLine?.();
     const args = [
       ...command.slice(1),
       '--socket',
       options.socketPath,
       '--state-dir',
       options.stateDir,
-      '--vault-passphrase-stdin',
       '--attestation',
       options.attestation ?? 'dev',
-      ...(options.vaultKeystore ? ['--vault-keystore', options.vaultKeystore] : []),
+      ...((typeof options.enclaveArgs === 'function' ? options.enclaveArgs() : options.enclaveArgs) ?? []),
     ];
     const child = spawn(command[0]!, args, {
       cwd: repoRoot,
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...ENCLAVE_ENV },
+      env: enclaveEnvironment(),
     });
     this.#child = child;
-    child.stdin?.end(`${options.vaultPassphrase}\n`);
+    child.stdin?.end(stdinLine === undefined ? '' : `${stdinLine}\n`);
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text: string) => {
       for (const line of text.split('\n')) if (line.trim()) options.log?.(`enclave[${child.pid}]: ${line}`);
@@ -271,11 +327,14 @@ export class EnclaveSupervisor extends EventEmitter {
     });
   }
 
-  async #reload(child: ChildProcess): Promise<void> {
+  /** Restores the enclave (keys, state, policies) and checks it; true once it may be called up. */
+  async #restoreAndVerify(): Promise<void> {
     const options = this.#options;
-    try {
-      this.client.disconnect();
-      const keys = await options.sealedKeys();
+    this.client.disconnect();
+    if (options.restore) {
+      await options.restore(this.client);
+    } else {
+      const keys = (await options.sealedKeys?.()) ?? [];
       if (keys.length > 0) {
         const loaded = await this.client.loadAgentKeys(keys);
         if (loaded.failed.length > 0) {
@@ -284,34 +343,92 @@ export class EnclaveSupervisor extends EventEmitter {
           );
         }
       }
-      // One wallet's bad row must not keep every wallet's enclave down: per-wallet refusals are
-      // logged and skipped; only a transport failure aborts the reload (and restarts the enclave).
-      const perWallet = async (what: string, walletId: string, call: () => Promise<unknown>) => {
-        try {
-          await call();
-        } catch (error) {
-          if (!isWaiaasError(error) || error.code === 'ENCLAVE_UNAVAILABLE') throw error;
-          // The journal may already hold a newer policy version; that one stays in force.
-          if (error.code !== 'POLICY_VERSION_NOT_NEWER')
-            options.log?.(`enclave: ${what} for ${walletId} refused: ${error.code}`);
-        }
-      };
-      for (const { walletId, sealed } of (await options.sealedStates?.()) ?? []) {
-        await perWallet('state import', walletId, () => this.client.importState(walletId, sealed));
+    }
+    // One wallet's bad row must not keep every wallet's enclave down: per-wallet refusals are
+    // logged and skipped; only a transport failure aborts the reload (and restarts the enclave).
+    for (const bundle of (await options.policies?.()) ?? []) {
+      try {
+        await this.client.setPolicy(bundle);
+      } catch (error) {
+        if (!isWaiaasError(error) || error.code === 'ENCLAVE_UNAVAILABLE') throw error;
+        // The enclave may already hold a newer policy version; that one stays in force.
+        if (error.code !== 'POLICY_VERSION_NOT_NEWER')
+          options.log?.(`enclave: policy for ${bundle.walletId} refused: ${error.code}`);
       }
-      for (const bundle of (await options.policies?.()) ?? []) {
-        await perWallet('policy', bundle.walletId, () => this.client.setPolicy(bundle));
-      }
-      await options.verify?.(this.client);
+    }
+    await options.verify?.(this.client);
+  }
+
+  async #reload(child: ChildProcess): Promise<void> {
+    try {
+      await this.#restoreAndVerify();
       if (this.#child !== child) return;
       this.#lastError = undefined;
       this.#setState('up');
     } catch (error) {
-      this.#fail(
-        child,
-        `reload after start failed: ${isWaiaasError(error) ? error.code : error instanceof Error ? error.message : String(error)}`,
-      );
+      this.#fail(child, `reload after start failed: ${describeError(error)}`);
     }
+  }
+
+  // attach mode
+
+  /** Keeps the bridge process running (restarted 1 s after it exits) until stop(). */
+  #startBridge(): void {
+    const command = this.#options.bridge;
+    if (command === undefined || this.#stopping) return;
+    const bridge = startBridge(command, (line) => this.#options.log?.(`enclave ${line}`));
+    this.#bridge = bridge;
+    bridge.once('exit', (code, signal) => {
+      if (this.#bridge !== bridge) return;
+      this.#bridge = undefined;
+      if (this.#stopping) return;
+      this.#options.log?.(`enclave bridge exited (${signal ?? code}); restarting it`);
+      this.#bridgeTimer = setTimeout(() => this.#startBridge(), 1_000);
+    });
+  }
+
+  /**
+   * Waits for the enclave to answer, restores and checks it, then calls it up; retried with backoff
+   * while it does not answer. One loss of the enclave is one restart, however many attempts it takes
+   * to attach again (each attempt is not a new enclave).
+   */
+  async #attach(): Promise<void> {
+    const generation = ++this.#generation;
+    this.#startedAt = Date.now();
+    try {
+      await this.client.ping();
+      await this.#restoreAndVerify();
+      if (this.#stopping || generation !== this.#generation) return;
+      this.#lastError = undefined;
+      this.#failures = 0;
+      this.#setState('up');
+    } catch (error) {
+      if (this.#stopping || generation !== this.#generation) return;
+      this.#lastError = `attach failed: ${describeError(error)}`;
+      this.client.disconnect();
+      this.#setState('down');
+      this.#scheduleAttach();
+    }
+  }
+
+  #scheduleAttach(): void {
+    const backoff = this.#options.backoff ?? {};
+    const delay = Math.min(backoff.maxMs ?? 5_000, (backoff.initialMs ?? 100) * 2 ** this.#failures);
+    this.#failures++;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (!this.#stopping) void this.#attach();
+    }, delay);
+  }
+
+  /** The connection to an attached enclave closed: it is gone, or was restarted empty. */
+  #attachmentLost(): void {
+    if (this.#stopping || this.#state !== 'up') return;
+    this.#lastExit = { code: null, signal: null, at: new Date() };
+    this.#options.log?.('enclave: connection to the attached enclave lost; attaching again');
+    this.#restarts++;
+    this.#setState('starting');
+    this.#scheduleAttach();
   }
 
   #fail(child: ChildProcess, reason: string): void {
@@ -353,6 +470,14 @@ export class EnclaveSupervisor extends EventEmitter {
     this.#stopping = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#bridgeTimer) clearTimeout(this.#bridgeTimer);
+    const bridge = this.#bridge;
+    this.#bridge = undefined;
+    if (bridge && bridge.exitCode === null && bridge.signalCode === null) {
+      const exited = new Promise((resolve) => bridge.once('exit', resolve));
+      bridge.kill('SIGTERM');
+      await exited;
+    }
     const child = this.#child;
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));

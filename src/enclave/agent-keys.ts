@@ -81,3 +81,34 @@ export const openAgentKey = async (record: SealedAgentKey, vault: EnclaveVault):
     seed.fill(0);
   }
 };
+
+/**
+ * The same seed sealed by another vault, under the same context: for moving keys off a vault the
+ * enclave no longer uses. The seed must give the recorded public key before it is sealed again.
+ */
+export const resealAgentKey = async (
+  record: SealedAgentKey,
+  from: EnclaveVault,
+  to: EnclaveVault,
+): Promise<SealedAgentKey> => {
+  const context = agentSeedContext(record);
+  const seed = await from.unseal(Buffer.from(record.sealedSeed, 'base64'), context);
+  try {
+    if (seed.length !== 32) throw new WaiaasError('VAULT_CORRUPT', { details: { reason: 'seed length' } });
+    if (bs58.encode(publicKeyBytesOf(privateKeyFromSeed(seed))) !== record.publicKey) {
+      throw new WaiaasError('VAULT_CORRUPT', {
+        details: { reason: 'seed does not give the recorded public key' },
+      });
+    }
+    const blob = await to.seal(seed, context);
+    return {
+      walletId: record.walletId,
+      ownerPublicKey: record.ownerPublicKey,
+      multisig: record.multisig,
+      publicKey: record.publicKey,
+      sealedSeed: Buffer.from(blob).toString('base64'),
+    };
+  } finally {
+    seed.fill(0);
+  }
+};

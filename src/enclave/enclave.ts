@@ -10,6 +10,7 @@ import { sign as ed25519Sign, hash } from 'node:crypto';
 import { isAddress } from '../core/address.ts';
 import { WaiaasError } from '../core/errors.ts';
 import {
+  DAILY_WINDOW_SECONDS,
   decideTransfer,
   type PolicyBundle,
   type Tier,
@@ -21,19 +22,47 @@ import {
   type EnclaveVault,
   generateAgentKey,
   openAgentKey,
+  resealAgentKey,
   type SealedAgentKey,
 } from './agent-keys.ts';
 import type { AttestationProvider } from './attestation/provider.ts';
 import { attestationStatement, attestationUserData } from './attestation-statement.ts';
+import {
+  CHECKPOINT_CONTEXT,
+  type ChainLimit,
+  type CheckpointBody,
+  chainSpent,
+  checkpointBodySchema,
+} from './checkpoint.ts';
 import { type InspectedTransfer, inspectTransaction, type SquadsAction } from './inspect-transaction.ts';
+import {
+  type AwsCredentialsArgs,
+  CHECKPOINT_BATCH,
+  type RecoveredWallet,
+  type RecoverWallet,
+  type SealedCheckpoint,
+} from './protocol.ts';
 import { enclaveRefused } from './refusal.ts';
 import { MemoryStateStore, type StateRecord, type StateStore } from './state-journal.ts';
 import { floatWindowKey, MAX_DELAY_ENTRIES, type WalletBinding, WalletState } from './wallet-state.ts';
+
+export type Isolation = 'process' | 'nitro';
+export type SeedProtection = 'enclave-local-key' | 'kms-attested' | 'kms';
 
 export interface EnclaveOptions {
   readonly vault: EnclaveVault;
   readonly store?: StateStore;
   readonly attestation?: AttestationProvider;
+  /** What isolates this process and protects its seeds, as STATUS reports it. */
+  readonly isolation?: Isolation;
+  readonly seedProtection?: SeedProtection;
+  /**
+   * The vault the daemon used to hold (before the enclave kept its own key): only to re-seal what it
+   * sealed, once (MIGRATE_LEGACY_VAULT).
+   */
+  readonly legacyVault?: EnclaveVault;
+  /** Takes the AWS credentials the host hands over for the KMS vault; absent: refused. */
+  readonly onAwsCredentials?: (credentials: AwsCredentialsArgs) => void;
   /** Milliseconds since the epoch; injected for tests. */
   readonly now?: () => number;
 }
@@ -73,7 +102,13 @@ export class AgentEnclave {
   readonly #vault: EnclaveVault;
   readonly #store: StateStore;
   readonly #attestation: AttestationProvider | undefined;
+  readonly #isolation: Isolation;
+  readonly #seedProtection: SeedProtection;
+  #legacyVault: EnclaveVault | undefined;
+  readonly #onAwsCredentials: EnclaveOptions['onAwsCredentials'];
   readonly #now: () => number;
+  /** The last checkpoint sequence sealed or seen: checkpoints of this instance only grow. */
+  #checkpointSequence = 0;
   readonly #wallets = new Map<string, WalletState>();
   /** Journal records of wallets whose keys were not loaded yet (replayed when they are). */
   readonly #pending = new Map<string, StateRecord[]>();
@@ -82,6 +117,10 @@ export class AgentEnclave {
     this.#vault = options.vault;
     this.#store = options.store ?? new MemoryStateStore();
     this.#attestation = options.attestation;
+    this.#isolation = options.isolation ?? 'process';
+    this.#seedProtection = options.seedProtection ?? 'enclave-local-key';
+    this.#legacyVault = options.legacyVault;
+    this.#onAwsCredentials = options.onAwsCredentials;
     this.#now = options.now ?? Date.now;
   }
 
@@ -150,6 +189,7 @@ export class AgentEnclave {
     if (wallet.isRetired(publicKey)) return { walletId, publicKey, unchanged: true };
     this.#store.append([{ t: 'retire', w: walletId, key: publicKey }]);
     wallet.retireKey(publicKey);
+    wallet.dirty = true;
     this.#maybeCompact();
     return { walletId, publicKey, unchanged: false };
   }
@@ -182,14 +222,23 @@ export class AgentEnclave {
       this.#wallets.set(binding.walletId, wallet);
       const pending = this.#pending.get(binding.walletId);
       this.#pending.delete(binding.walletId);
-      if (pending) this.#replay(wallet, pending);
+      if (pending) {
+        wallet.fromJournal = true;
+        this.#replay(wallet, pending);
+      }
     }
     return wallet;
   }
 
   // policy
 
-  setPolicy(bundle: unknown): { walletId: string; version: number; hash: string; unchanged: boolean } {
+  setPolicy(bundle: unknown): {
+    walletId: string;
+    version: number;
+    hash: string;
+    unchanged: boolean;
+    resumed: boolean;
+  } {
     const walletId = (bundle as Partial<PolicyBundle> | null)?.walletId;
     const wallet = typeof walletId === 'string' ? this.#wallets.get(walletId) : undefined;
     if (wallet === undefined || walletId === undefined) {
@@ -210,7 +259,7 @@ export class AgentEnclave {
     }
     const current = wallet.active;
     if (current && check.policy.version === current.policy.version && check.hash === current.hash) {
-      return { walletId, version: check.policy.version, hash: check.hash, unchanged: true };
+      return { walletId, version: check.policy.version, hash: check.hash, unchanged: true, resumed: false };
     }
     if (current && check.policy.version <= current.policy.version) {
       throw new WaiaasError('POLICY_VERSION_NOT_NEWER', {
@@ -219,9 +268,70 @@ export class AgentEnclave {
       });
     }
     this.#store.append([{ t: 'policy', w: walletId, bundle: check.bundle }]);
+    const halted = wallet.halt !== undefined;
     wallet.setPolicy({ bundleJson: JSON.stringify(check.bundle), policy: check.policy, hash: check.hash });
+    wallet.dirty = true;
     this.#maybeCompact();
-    return { walletId, version: check.policy.version, hash: check.hash, unchanged: false };
+    return {
+      walletId,
+      version: check.policy.version,
+      hash: check.hash,
+      unchanged: false,
+      resumed: halted && wallet.halt === undefined,
+    };
+  }
+
+  // halting: anyone's; resuming: the owner's (a newer signed policy)
+
+  /**
+   * Stops signing for one wallet, or every wallet this enclave knows, at once and across restarts.
+   * Needs no owner signature: it only narrows. Only an owner-signed policy of a higher version than
+   * the one in force now lifts it (setPolicy).
+   */
+  halt(walletId?: string): { walletId: string; policyVersion: number | null; unchanged: boolean }[] {
+    const wallets =
+      walletId === undefined
+        ? [...this.#wallets.values()]
+        : [
+            this.#wallets.get(walletId) ??
+              (() => {
+                throw enclaveRefused('UNKNOWN_WALLET', 'no agent key for this wallet', { walletId });
+              })(),
+          ];
+    const atMs = this.#now();
+    const records: StateRecord[] = [];
+    const result: { walletId: string; policyVersion: number | null; unchanged: boolean }[] = [];
+    for (const wallet of wallets) {
+      const version = wallet.active?.policy.version ?? 0;
+      const id = wallet.binding.walletId;
+      if (wallet.halt !== undefined && wallet.halt.version >= version) {
+        result.push({ walletId: id, policyVersion: wallet.halt.version, unchanged: true });
+        continue;
+      }
+      records.push({ t: 'halt', w: id, v: version, at: atMs });
+      result.push({ walletId: id, policyVersion: version, unchanged: false });
+    }
+    if (walletId === undefined) {
+      // Wallets the journal knows but whose keys are not loaded yet stay halted once they are.
+      for (const [id, pending] of this.#pending) {
+        // Replay clamps it to the policy in force then (see #replay).
+        const version = Number.MAX_SAFE_INTEGER;
+        records.push({ t: 'halt', w: id, v: version, at: atMs });
+        pending.push({ t: 'halt', w: id, v: version, at: atMs });
+        result.push({ walletId: id, policyVersion: null, unchanged: false });
+      }
+    }
+    // On disk before it counts, as every record: a halt the enclave forgot on restart would be no halt.
+    this.#store.append(records);
+    for (const record of records) {
+      if (record.t !== 'halt') continue;
+      const wallet = this.#wallets.get(record.w);
+      if (wallet === undefined) continue;
+      wallet.halt = { version: record.v, atMs: record.at };
+      wallet.dirty = true;
+    }
+    this.#maybeCompact();
+    return result;
   }
 
   // signing
@@ -239,6 +349,20 @@ export class AgentEnclave {
     }
     const inspection = inspectTransaction(message, wallet);
     if (!inspection.ok) throw enclaveRefused(inspection.reason, inspection.detail, { walletId });
+    // Halted: nothing is signed but the one act that moves nothing out of the wallet, returning the
+    // agent float to the vault (the owner's sweep must work on a frozen wallet).
+    if (wallet.halt !== undefined && inspection.transfer?.purpose !== 'float-sweep') {
+      throw new WaiaasError('WALLET_FROZEN', {
+        message: 'The enclave halted signing for this wallet',
+        layer: 'enclave',
+        details: {
+          walletId,
+          reason: 'HALTED',
+          haltedAt: new Date(wallet.halt.atMs).toISOString(),
+          resumeAbovePolicyVersion: wallet.halt.version,
+        },
+      });
+    }
 
     const key = wallet.keys[inspection.signerIndex]!;
     const nowMs = this.#now();
@@ -313,6 +437,7 @@ export class AgentEnclave {
     wallet.recordSignature(nowSeconds, transfer?.asset, dailyAmount);
     if (floatFill > 0n) wallet.addSpend(nowSeconds, floatWindowKey(transfer!.asset), floatFill);
     wallet.rememberSigned(messageHash, nowMs);
+    wallet.dirty = true;
     this.#maybeCompact();
     return signed(tier, false);
   }
@@ -400,6 +525,14 @@ export class AgentEnclave {
         case 'retire':
           wallet.retireKey(record.key);
           break;
+        case 'halt': {
+          // A halt above the policy in force could never be lifted by the owner's next version:
+          // a forged record may stop signing, never do more.
+          const version = Math.min(record.v, wallet.active?.policy.version ?? 0);
+          if (wallet.halt === undefined || wallet.halt.version < version)
+            wallet.halt = { version, atMs: record.at };
+          break;
+        }
         case 'delay':
           if (!wallet.delays.has(record.id)) {
             wallet.addDelay(record.id, {
@@ -420,6 +553,7 @@ export class AgentEnclave {
     if (wallet.active)
       records.push({ t: 'policy', w, bundle: JSON.parse(wallet.active.bundleJson) as PolicyBundle });
     for (const key of wallet.retiredKeys()) records.push({ t: 'retire', w, key });
+    if (wallet.halt) records.push({ t: 'halt', w, v: wallet.halt.version, at: wallet.halt.atMs });
     for (const { asset, buckets } of wallet.spendBuckets(nowSeconds)) {
       for (const [at, amount] of buckets)
         records.push({ t: 'spend', w, asset, at, amount: amount.toString() });
@@ -452,60 +586,245 @@ export class AgentEnclave {
     this.#store.rewrite(records);
   }
 
-  /** The wallet's policy and counters sealed by the vault, for a host that keeps its own copy. */
-  async exportState(walletId: string): Promise<string> {
-    const wallet = this.#wallets.get(walletId);
-    if (wallet === undefined)
-      throw enclaveRefused('UNKNOWN_WALLET', 'no agent key for this wallet', { walletId });
-    const records = this.#snapshot(wallet, Math.floor(this.#now() / 1000));
-    const blob = await this.#vault.seal(new TextEncoder().encode(JSON.stringify(records)), {
-      purpose: 'enclave-state',
+  // checkpoints and recovery
+
+  /**
+   * Seals the state of the named wallets, or of up to `limit` wallets whose state changed since their
+   * last checkpoint, for the daemon to keep in its database (see checkpoint.ts).
+   */
+  async checkpoint(walletIds?: readonly string[], limit = CHECKPOINT_BATCH): Promise<SealedCheckpoint[]> {
+    const wallets: WalletState[] = [];
+    if (walletIds === undefined) {
+      for (const wallet of this.#wallets.values()) {
+        if (wallets.length >= limit) break;
+        if (wallet.dirty) wallets.push(wallet);
+      }
+    } else {
+      for (const walletId of walletIds) wallets.push(this.#walletOrRefuse(walletId));
+    }
+    const sealed: SealedCheckpoint[] = [];
+    for (const wallet of wallets) sealed.push(await this.#sealCheckpoint(wallet));
+    return sealed;
+  }
+
+  async #sealCheckpoint(wallet: WalletState): Promise<SealedCheckpoint> {
+    // Cleared before the await: a change made while sealing marks the wallet again.
+    wallet.dirty = false;
+    const nowMs = this.#now();
+    const nowSeconds = Math.floor(nowMs / 1000);
+    const sequence = Math.max(this.#checkpointSequence + 1, nowMs);
+    this.#checkpointSequence = sequence;
+    const { walletId, ownerPublicKey, multisig } = wallet.binding;
+    const body: CheckpointBody = {
+      format: 1,
       walletId,
-    });
-    return Buffer.from(blob).toString('base64');
+      ownerPublicKey,
+      multisig,
+      sequence,
+      at: nowMs,
+      policy: wallet.active ? (JSON.parse(wallet.active.bundleJson) as unknown) : null,
+      halt: wallet.halt ? { version: wallet.halt.version, atMs: wallet.halt.atMs } : null,
+      retired: [...wallet.retiredKeys()],
+      spend: Object.fromEntries(
+        wallet
+          .spendBuckets(nowSeconds)
+          .map(({ asset, buckets }) => [asset, buckets.map(([at, amount]) => [at, amount.toString()])]),
+      ),
+      rate: wallet.rateBuckets(nowSeconds).map(([at, n]) => [at, n.toString()]),
+    };
+    try {
+      const blob = await this.#vault.seal(
+        new TextEncoder().encode(JSON.stringify(body)),
+        CHECKPOINT_CONTEXT(walletId),
+      );
+      return {
+        walletId,
+        sequence,
+        policyVersion: wallet.active?.policy.version ?? null,
+        sealed: Buffer.from(blob).toString('base64'),
+      };
+    } catch (error) {
+      wallet.dirty = true;
+      throw error;
+    }
+  }
+
+  async #openCheckpoint(walletId: string, sealed: string): Promise<CheckpointBody> {
+    const plaintext = await this.#vault.unseal(Buffer.from(sealed, 'base64'), CHECKPOINT_CONTEXT(walletId));
+    let parsed: ReturnType<typeof checkpointBodySchema.safeParse>;
+    try {
+      parsed = checkpointBodySchema.safeParse(JSON.parse(new TextDecoder().decode(plaintext)));
+    } catch {
+      throw new WaiaasError('VAULT_CORRUPT', { details: { reason: 'checkpoint is not JSON' } });
+    } finally {
+      plaintext.fill(0);
+    }
+    if (!parsed.success || parsed.data.walletId !== walletId)
+      throw new WaiaasError('VAULT_CORRUPT', { details: { reason: 'checkpoint is malformed' } });
+    return parsed.data;
+  }
+
+  /** Merges a checkpoint into the live state; every part only raises what is there (or narrows). */
+  #applyCheckpoint(wallet: WalletState, body: CheckpointBody): void {
+    const { walletId, ownerPublicKey, multisig } = wallet.binding;
+    if (body.ownerPublicKey !== ownerPublicKey || body.multisig !== multisig) {
+      throw enclaveRefused('WALLET_BINDING_MISMATCH', 'the checkpoint is of another owner or multisig', {
+        walletId,
+      });
+    }
+    if (body.policy !== null) {
+      const check = verifyPolicyBundle(body.policy, walletId, ownerPublicKey);
+      if (check.ok && (!wallet.active || check.policy.version > wallet.active.policy.version)) {
+        wallet.setPolicy({
+          bundleJson: JSON.stringify(check.bundle),
+          policy: check.policy,
+          hash: check.hash,
+        });
+      }
+    }
+    for (const key of body.retired) wallet.retireKey(key);
+    if (body.halt !== null) {
+      const version = Math.min(body.halt.version, wallet.active?.policy.version ?? 0);
+      if (wallet.halt === undefined || wallet.halt.version < version)
+        wallet.halt = { version, atMs: body.halt.atMs };
+    }
+    for (const [asset, buckets] of Object.entries(body.spend))
+      wallet.mergeSpendBuckets(
+        asset,
+        buckets.map(([at, amount]) => [at, BigInt(amount)] as const),
+      );
+    wallet.mergeRateBuckets(body.rate.map(([at, n]) => [at, BigInt(n)] as const));
+    this.#checkpointSequence = Math.max(this.#checkpointSequence, body.sequence);
+  }
+
+  /** Counts at least what the chain shows spent in each limit's current period. */
+  #raiseToChain(wallet: WalletState, chain: Readonly<Record<string, ChainLimit>>): Record<string, string> {
+    const nowSeconds = Math.floor(this.#now() / 1000);
+    const raised: Record<string, string> = {};
+    const records: StateRecord[] = [];
+    for (const [asset, limit] of Object.entries(chain)) {
+      const { spent, since } = chainSpent(limit, nowSeconds);
+      const counted = wallet.spentInWindow(asset, nowSeconds);
+      if (spent <= counted) continue;
+      // Counted from the start of the chain's period: it stays in the window until that period ends.
+      const at = Math.max(since, nowSeconds - DAILY_WINDOW_SECONDS + 1);
+      wallet.addSpend(at, asset, spent - counted);
+      records.push({
+        t: 'spend',
+        w: wallet.binding.walletId,
+        asset,
+        at,
+        amount: (spent - counted).toString(),
+      });
+      raised[asset] = (spent - counted).toString();
+    }
+    this.#store.append(records);
+    return raised;
   }
 
   /**
-   * Merges an exported state into the live one without ever lowering a counter: buckets keep their
-   * larger value, delay entries their first sighting, the policy its higher version.
+   * Takes wallets over from what the daemon stores: their sealed agent keys, their newest sealed
+   * checkpoint and what the chain shows spent. For each wallet, the counters become the largest of
+   * the enclave's own state, the checkpoint and the chain; the policy the highest owner-signed
+   * version among its own and the checkpoint's; halts and retired keys are kept. One wallet's bad
+   * checkpoint is reported in its entry and does not stop the others.
    */
-  async importState(walletId: string, sealed: string): Promise<void> {
+  async recover(entries: readonly RecoverWallet[]): Promise<RecoveredWallet[]> {
+    const results: RecoveredWallet[] = [];
+    for (const entry of entries) results.push(await this.#recoverOne(entry));
+    // What recovery restored goes to the journal in one rewrite.
+    this.compact();
+    return results;
+  }
+
+  async #recoverOne(entry: RecoverWallet): Promise<RecoveredWallet> {
+    const { walletId } = entry;
+    const knownBefore = this.#wallets.has(walletId);
+    const keys = await this.loadAgentKeys(entry.keys.filter((key) => key.walletId === walletId));
+    const wallet = this.#wallets.get(walletId);
+    if (wallet === undefined) {
+      return {
+        walletId,
+        keys,
+        restoredFrom: 'none',
+        checkpoint: null,
+        policyVersion: null,
+        halted: false,
+        raisedToChain: {},
+        error: { code: keys.failed[0]?.code ?? 'UNKNOWN_WALLET' },
+      };
+    }
+    let checkpoint: RecoveredWallet['checkpoint'] = null;
+    let error: RecoveredWallet['error'];
+    if (entry.checkpoint !== undefined) {
+      try {
+        const body = await this.#openCheckpoint(walletId, entry.checkpoint);
+        this.#applyCheckpoint(wallet, body);
+        checkpoint = { sequence: body.sequence, at: body.at };
+      } catch (caught) {
+        error = { code: caught instanceof WaiaasError ? caught.code : 'INTERNAL' };
+      }
+    }
+    const raisedToChain = this.#raiseToChain(wallet, entry.chain ?? {});
+    wallet.dirty = true;
+    return {
+      walletId,
+      keys,
+      restoredFrom: knownBefore || wallet.fromJournal ? 'own-state' : checkpoint ? 'checkpoint' : 'none',
+      checkpoint,
+      policyVersion: wallet.active?.policy.version ?? null,
+      halted: wallet.halt !== undefined,
+      raisedToChain,
+      ...(error ? { error } : {}),
+    };
+  }
+
+  /**
+   * Re-seals agent keys sealed by the vault the daemon used to hold (before the enclave kept its own
+   * key) under this enclave's vault. The daemon stores the results in place of the old records.
+   */
+  async migrateLegacyVault(records: readonly SealedAgentKey[]): Promise<{
+    resealed: SealedAgentKey[];
+    failed: { walletId: string; publicKey: string; code: string }[];
+  }> {
+    const legacy = this.#legacyVault;
+    if (legacy === undefined) {
+      throw new WaiaasError('CONFLICT', {
+        message: 'This enclave was started without a legacy vault to migrate from',
+      });
+    }
+    const resealed: SealedAgentKey[] = [];
+    const failed: { walletId: string; publicKey: string; code: string }[] = [];
+    for (const record of records) {
+      try {
+        resealed.push(await resealAgentKey(record, legacy, this.#vault));
+      } catch (error) {
+        failed.push({
+          walletId: String(record.walletId),
+          publicKey: String(record.publicKey),
+          code: error instanceof WaiaasError ? error.code : 'INTERNAL',
+        });
+      }
+    }
+    return { resealed, failed };
+  }
+
+  /**
+   * Credentials for the KMS vault's calls. They are the parent's own (its role), so they prove
+   * nothing and open nothing by themselves: KMS answers unseal requests only with this image's
+   * attestation, and re-encrypts the answer to the key that never leaves the enclave.
+   */
+  setAwsCredentials(credentials: AwsCredentialsArgs): { accepted: boolean } {
+    if (this.#onAwsCredentials === undefined) return { accepted: false };
+    this.#onAwsCredentials(credentials);
+    return { accepted: true };
+  }
+
+  #walletOrRefuse(walletId: string): WalletState {
     const wallet = this.#wallets.get(walletId);
     if (wallet === undefined)
       throw enclaveRefused('UNKNOWN_WALLET', 'no agent key for this wallet', { walletId });
-    const plaintext = await this.#vault.unseal(Buffer.from(sealed, 'base64'), {
-      purpose: 'enclave-state',
-      walletId,
-    });
-    let records: StateRecord[];
-    try {
-      records = JSON.parse(new TextDecoder().decode(plaintext)) as StateRecord[];
-      if (!Array.isArray(records)) throw new Error('not a list');
-    } catch {
-      throw new WaiaasError('VAULT_CORRUPT', { details: { reason: 'state is not a record list' } });
-    }
-    const spends = new Map<string, [number, bigint][]>();
-    const rates: [number, bigint][] = [];
-    const rest: StateRecord[] = [];
-    for (const record of records) {
-      if (record.w !== walletId) continue;
-      if (record.t === 'spend') {
-        const list = spends.get(record.asset) ?? [];
-        list.push([record.at, BigInt(record.amount)]);
-        spends.set(record.asset, list);
-      } else if (record.t === 'rate') {
-        rates.push([record.at, BigInt(record.n)]);
-      } else {
-        rest.push(record);
-      }
-    }
-    for (const [asset, buckets] of spends) wallet.mergeSpendBuckets(asset, buckets);
-    wallet.mergeRateBuckets(rates);
-    this.#replay(
-      wallet,
-      rest.filter((record) => record.t !== 'sign'),
-    );
-    this.compact();
+    return wallet;
   }
 
   // attestation and status
@@ -541,12 +860,26 @@ export class AgentEnclave {
     return { document, statement };
   }
 
-  status(): { wallets: { walletId: string; agentKeys: string[]; policyVersion: number | null }[] } {
+  /** What this enclave is and holds: every wallet, or only the named ones. */
+  status(walletIds?: readonly string[]): {
+    isolation: Isolation;
+    seedProtection: SeedProtection;
+    attestation: 'dev' | 'nitro' | 'none';
+    wallets: { walletId: string; agentKeys: string[]; policyVersion: number | null; halted: boolean }[];
+  } {
+    const wallets =
+      walletIds === undefined
+        ? [...this.#wallets.values()]
+        : walletIds.flatMap((walletId) => this.#wallets.get(walletId) ?? []);
     return {
-      wallets: [...this.#wallets.values()].map((wallet) => ({
+      isolation: this.#isolation,
+      seedProtection: this.#seedProtection,
+      attestation: this.#attestation?.kind ?? 'none',
+      wallets: wallets.map((wallet) => ({
         walletId: wallet.binding.walletId,
         agentKeys: wallet.keys.map((key) => key.publicKeyBase58),
         policyVersion: wallet.active?.policy.version ?? null,
+        halted: wallet.halt !== undefined,
       })),
     };
   }

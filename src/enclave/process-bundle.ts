@@ -2,11 +2,11 @@
  * The enclave process as one plain-JavaScript file, so the supervisor can start it with bare `node`
  * (no TypeScript loader: that costs ~35 MB of RSS and a loader thread in a process meant to be small).
  *
- * The file is built with esbuild from src/cli/commands/enclave-entry.ts and cached, keyed by the
+ * The file is built with esbuild from src/enclave/main-entry.ts and cached, keyed by the
  * enclave's code bundle (code-bundle.ts, the bytes PCR0 measures). The measured sources are read once
  * and that same snapshot is both measured and handed to esbuild, so the SHA-384 the bundle carries
  * for its development attestation is exactly that of the code it was built from. Every other input
- * (the CLI entry, node_modules) is listed in the file's header with a digest, and so is the body:
+ * (node_modules) is listed in the file's header with a digest, and so is the body:
  * a cached file whose sources changed (stale) or whose bytes changed (tampered, torn) is never used,
  * it is built again.
  *
@@ -34,7 +34,7 @@ import { WaiaasError } from '../core/errors.ts';
 import { codeBundleOf, type EnclaveSourceFile, enclaveSourceFiles } from './code-bundle.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ENTRY = fileURLToPath(new URL('../cli/commands/enclave-entry.ts', import.meta.url));
+const ENTRY = fileURLToPath(new URL('./main-entry.ts', import.meta.url));
 const FORMAT = 1;
 const HEADER_PREFIX = '// waiaas-enclave-bundle ';
 /**
@@ -210,8 +210,8 @@ const build = async (snapshot: ReadonlyMap<string, Buffer>, codeSha384: string):
       legalComments: 'none',
       // Smaller source, smaller heap: the enclave reports errors by code, not by stack trace.
       minify: true,
-      // The optional native CBOR accelerator stays a run-time require from this repository.
-      external: ['cbor-extract'],
+      // The optional native CBOR accelerator and the NSM addon stay run-time requires from this repository.
+      external: ['cbor-extract', 'waiaas-nsm'],
       define: { [CODE_SHA384_DEFINE]: JSON.stringify(codeSha384) },
       banner: {
         js: `import { createRequire as __waiaasCreateRequire } from 'node:module';\nconst require = __waiaasCreateRequire(${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'package.json')).href)});`,

@@ -7,8 +7,10 @@
  *   u32 BE  request id, echoed by the response; responses may come out of order
  *   …       payload
  *
- * The hot path (SIGN) is binary both ways; the rare ops carry UTF-8 JSON. An error response carries
- * JSON `{code, message, details, layer?}` with a code from the error catalogue.
+ * The hot path (SIGN) is binary both ways; the rare ops carry UTF-8 JSON, each with its argument and
+ * result schema in `jsonOps` below: the one table both the enclave (server.ts) and the daemon
+ * (daemon/enclave-client.ts) read, so neither side can drift from the other. An error response
+ * carries JSON `{code, message, details, layer?}` with a code from the error catalogue.
  *
  * SIGN request:  u8 walletId length, walletId, u8 requestId length, requestId, message bytes (rest)
  * SIGN response: 64 signature | 32 agent public key | u8 tier | u8 flags (1 repeated, 2 transfer) |
@@ -17,6 +19,7 @@
  *                u8 length + asset | u8 length + recipient (0 = unknown))
  */
 import bs58 from 'bs58';
+import { z } from 'zod';
 import type { Tier } from '../core/policy-types.ts';
 import type { InspectedTransfer, SquadsAction } from './inspect-transaction.ts';
 
@@ -32,17 +35,18 @@ export const Op = {
   LOAD_AGENT_KEYS: 0x11,
   SET_POLICY: 0x12,
   ATTEST: 0x13,
-  EXPORT_STATE: 0x14,
-  IMPORT_STATE: 0x15,
+  CHECKPOINT: 0x14,
+  RECOVER: 0x15,
   STATUS: 0x16,
   USAGE: 0x17,
   RETIRE_AGENT_KEY: 0x18,
+  HALT: 0x19,
+  SET_AWS_CREDENTIALS: 0x1a,
+  MIGRATE_LEGACY_VAULT: 0x1b,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 export const RESPONSE_OK = 0x80;
 export const RESPONSE_ERROR = 0x81;
-
-export const isKnownOp = (kind: number): kind is OpCode => Object.values(Op).includes(kind as OpCode);
 
 export interface Frame {
   readonly version: number;
@@ -293,3 +297,204 @@ export const decodeSignResponse = (payload: Buffer): DecodedSignResponse => {
     transfer,
   };
 };
+
+// The JSON ops: one table of argument and result schemas for both ends.
+
+/** Checkpoints per CHECKPOINT or HALT answer: a sealed checkpoint is a few KiB, a frame at most 1 MiB. */
+export const CHECKPOINT_BATCH = 64;
+
+const text = (max = 256) => z.string().max(max);
+const amountText = z.string().regex(/^[0-9]{1,20}$/);
+const walletId = text();
+
+export const sealedAgentKeySchema = z.object({
+  walletId,
+  ownerPublicKey: text(64),
+  multisig: text(64),
+  publicKey: text(64),
+  sealedSeed: z.string().max(16_384),
+});
+
+const loadResultSchema = z.object({
+  loaded: z.array(z.object({ walletId: z.string(), publicKey: z.string() })),
+  failed: z.array(z.object({ walletId: z.string(), publicKey: z.string(), code: z.string() })),
+});
+
+/**
+ * What the chain shows of one spending limit, as the host read it (src/squads): the enclave takes
+ * `amount − remaining` as spent in the period that started at `lastReset`, and never counts less.
+ */
+export const chainLimitSchema = z.object({
+  amount: amountText,
+  remaining: amountText,
+  /** Unix seconds the limit's current period started. */
+  lastReset: z.number().int().min(0).max(1e11),
+  /** 0 for a one-time limit (it never resets). */
+  periodSeconds: z.number().int().min(0).max(1e9),
+});
+
+const recoverWalletSchema = z.object({
+  walletId,
+  /** The wallet's sealed agent keys, as the daemon stores them. */
+  keys: z.array(sealedAgentKeySchema).max(64),
+  /** The newest sealed checkpoint the daemon holds for the wallet (base64), if any. */
+  checkpoint: z.base64().max(1_000_000).optional(),
+  /** Spending limits on chain by asset (SOL or a mint), when the daemon could read them. */
+  chain: z.record(z.string().max(64), chainLimitSchema).optional(),
+});
+
+const recoveredWalletSchema = z.object({
+  walletId: z.string(),
+  keys: loadResultSchema,
+  /** Where the counters and policy came from: the enclave's own state (journal or memory), the checkpoint, or neither. */
+  restoredFrom: z.enum(['own-state', 'checkpoint', 'none']),
+  checkpoint: z.object({ sequence: z.number(), at: z.number() }).nullable(),
+  policyVersion: z.number().nullable(),
+  halted: z.boolean(),
+  /** Amounts added per asset so the enclave counts at least what the chain shows spent. */
+  raisedToChain: z.record(z.string(), z.string()),
+  error: z.object({ code: z.string() }).optional(),
+});
+
+export const sealedCheckpointSchema = z.object({
+  walletId: z.string(),
+  /** Grows with every checkpoint of this enclave instance; the daemon keeps the highest. */
+  sequence: z.number().int().min(0),
+  policyVersion: z.number().nullable(),
+  sealed: z.base64(),
+});
+
+const walletStatusSchema = z.object({
+  walletId: z.string(),
+  agentKeys: z.array(z.string()),
+  policyVersion: z.number().nullable(),
+  halted: z.boolean(),
+});
+
+export const enclaveStatusSchema = z.object({
+  protocolVersion: z.number(),
+  pid: z.number(),
+  /** process: a separate OS process; nitro: inside a Nitro Enclave (NSM attestation). */
+  isolation: z.enum(['process', 'nitro']),
+  /** How the agent seeds are sealed: by the enclave's own key, or by KMS (to this image only, when attested). */
+  seedProtection: z.enum(['enclave-local-key', 'kms-attested', 'kms']),
+  attestation: z.enum(['dev', 'nitro', 'none']),
+  wallets: z.array(walletStatusSchema),
+});
+
+const awsCredentialsSchema = z.object({
+  accessKeyId: text(128),
+  secretAccessKey: text(256),
+  sessionToken: z.string().max(8_192).optional(),
+  /** ISO 8601. */
+  expiration: z.string().max(64).optional(),
+});
+
+interface JsonOpSpec {
+  readonly code: number;
+  readonly args: z.ZodType;
+  readonly result: z.ZodType;
+}
+
+export const jsonOps = {
+  CREATE_AGENT_KEY: {
+    code: Op.CREATE_AGENT_KEY,
+    args: z.object({ walletId, ownerPublicKey: text(64), multisig: text(64) }),
+    result: sealedAgentKeySchema,
+  },
+  LOAD_AGENT_KEYS: {
+    code: Op.LOAD_AGENT_KEYS,
+    args: z.object({ keys: z.array(sealedAgentKeySchema).max(100_000) }),
+    result: loadResultSchema,
+  },
+  SET_POLICY: {
+    code: Op.SET_POLICY,
+    /** The owner-signed bundle; the enclave checks it itself (core/policy.ts). */
+    args: z.object({ bundle: z.unknown() }),
+    result: z.object({
+      walletId: z.string(),
+      version: z.number(),
+      hash: z.string(),
+      unchanged: z.boolean(),
+      /** True when this policy lifted a halt. */
+      resumed: z.boolean(),
+    }),
+  },
+  ATTEST: {
+    code: Op.ATTEST,
+    args: z.object({ nonce: z.base64().max(2_048).optional(), walletIds: z.array(walletId).optional() }),
+    result: z.object({ document: z.base64(), statement: z.string() }),
+  },
+  CHECKPOINT: {
+    code: Op.CHECKPOINT,
+    /**
+     * The named wallets, or (none named) up to CHECKPOINT_BATCH wallets whose state changed since
+     * their last checkpoint: the caller asks again while it gets a full batch.
+     */
+    args: z.object({ walletIds: z.array(walletId).max(CHECKPOINT_BATCH).optional() }),
+    result: z.object({ checkpoints: z.array(sealedCheckpointSchema) }),
+  },
+  RECOVER: {
+    code: Op.RECOVER,
+    args: z.object({ wallets: z.array(recoverWalletSchema).max(10_000) }),
+    result: z.object({ wallets: z.array(recoveredWalletSchema) }),
+  },
+  STATUS: {
+    code: Op.STATUS,
+    /** Only the named wallets (none: every wallet; mind the frame size with many). */
+    args: z.object({ walletIds: z.array(walletId).max(10_000).optional() }),
+    result: enclaveStatusSchema,
+  },
+  USAGE: {
+    code: Op.USAGE,
+    args: z.object({ walletId }),
+    result: z.object({ spent: z.record(z.string(), z.string()), transfersInLastHour: z.number() }),
+  },
+  RETIRE_AGENT_KEY: {
+    code: Op.RETIRE_AGENT_KEY,
+    args: z.object({ walletId, publicKey: text(64) }),
+    result: z.object({ walletId: z.string(), publicKey: z.string(), unchanged: z.boolean() }),
+  },
+  HALT: {
+    code: Op.HALT,
+    /** One wallet, or (none named) every wallet the enclave knows. Needs no owner: halting only narrows. */
+    args: z.object({ walletId: walletId.optional(), reason: text(128).optional() }),
+    result: z.object({
+      halted: z.array(
+        z.object({ walletId: z.string(), policyVersion: z.number().nullable(), unchanged: z.boolean() }),
+      ),
+      /** The halted wallets' checkpoints, for the daemon to store at once. */
+      checkpoints: z.array(sealedCheckpointSchema),
+    }),
+  },
+  SET_AWS_CREDENTIALS: {
+    code: Op.SET_AWS_CREDENTIALS,
+    /** Credentials the KMS vault calls with (the parent's role): they open nothing without the attestation. */
+    args: awsCredentialsSchema,
+    result: z.object({ accepted: z.boolean() }),
+  },
+  MIGRATE_LEGACY_VAULT: {
+    code: Op.MIGRATE_LEGACY_VAULT,
+    /** Sealed keys under the vault the daemon used to hold: re-sealed under the enclave's own key. */
+    args: z.object({ keys: z.array(sealedAgentKeySchema).max(100_000) }),
+    result: z.object({
+      resealed: z.array(sealedAgentKeySchema),
+      failed: z.array(z.object({ walletId: z.string(), publicKey: z.string(), code: z.string() })),
+    }),
+  },
+} as const satisfies Record<string, JsonOpSpec>;
+
+export type JsonOpName = keyof typeof jsonOps;
+export type OpArgs<K extends JsonOpName> = z.input<(typeof jsonOps)[K]['args']>;
+export type OpResult<K extends JsonOpName> = z.output<(typeof jsonOps)[K]['result']>;
+export type SealedCheckpoint = z.output<typeof sealedCheckpointSchema>;
+export type EnclaveStatus = z.output<typeof enclaveStatusSchema>;
+export type ChainLimit = z.output<typeof chainLimitSchema>;
+export type RecoverWallet = z.output<typeof recoverWalletSchema>;
+export type RecoveredWallet = z.output<typeof recoveredWalletSchema>;
+export type AwsCredentialsArgs = z.output<typeof awsCredentialsSchema>;
+
+/** The JSON op with this code, or undefined. */
+export const jsonOpOfCode: ReadonlyMap<number, JsonOpName> = new Map(
+  (Object.keys(jsonOps) as JsonOpName[]).map((name) => [jsonOps[name].code, name]),
+);

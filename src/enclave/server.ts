@@ -1,16 +1,17 @@
 /**
- * Serves the enclave protocol on a Unix socket (mode 0600) or, on Nitro, a vsock port. Every frame
+ * Serves the enclave protocol on a Unix socket (mode 0600); on Nitro, socat bridges a vsock port to it
+ * (vsock-bridge.ts). Every frame
  * gets an answer or closes the connection; no input can throw out of a handler, so no input can stop
  * the process. Frames on one connection are processed in arrival order (SIGN synchronously), and the
  * answers to one read are written together, so pipelined requests cost one write.
  */
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { type ErrorCode, isWaiaasError, WaiaasError } from '../core/errors.ts';
 import type { AgentEnclave } from './enclave.ts';
 import {
+  CHECKPOINT_BATCH,
   decodeSignRequest,
   encodeErrorFrame,
   encodeFrame,
@@ -18,9 +19,12 @@ import {
   encodeSignResponseFrame,
   type Frame,
   FrameDecoder,
-  isKnownOp,
+  type JsonOpName,
+  jsonOpOfCode,
+  jsonOps,
   MAX_FRAME_BYTES,
   Op,
+  type OpResult,
   PROTOCOL_VERSION,
   RESPONSE_OK,
   type WireError,
@@ -63,77 +67,58 @@ export const toWireError = (error: unknown): WireError => {
   return { code: 'INTERNAL', message: 'Internal error in the enclave' };
 };
 
-const sealedKeySchema = z.object({
-  walletId: z.string(),
-  ownerPublicKey: z.string(),
-  multisig: z.string(),
-  publicKey: z.string(),
-  sealedSeed: z.string(),
-});
-
-/** A JSON op: validates its input against `schema`, then runs. */
-type JsonHandler = (enclave: AgentEnclave, input: unknown) => unknown;
-const jsonOp =
-  <T>(schema: z.ZodType<T>, run: (enclave: AgentEnclave, args: T) => unknown): JsonHandler =>
-  (enclave, input) => {
-    const parsed = schema.safeParse(input);
-    if (!parsed.success) {
-      throw new WaiaasError('VALIDATION_FAILED', {
-        details: {
-          issues: parsed.error.issues.map((issue) => ({
-            path: issue.path.join('.'),
-            message: issue.message,
-          })),
-        },
-      });
-    }
-    return run(enclave, parsed.data);
-  };
-
-const jsonOps: Record<number, JsonHandler> = {
-  [Op.CREATE_AGENT_KEY]: jsonOp(
-    z.object({ walletId: z.string(), ownerPublicKey: z.string(), multisig: z.string() }),
-    (enclave, args) => enclave.createAgentKey(args.walletId, args.ownerPublicKey, args.multisig),
-  ),
-  [Op.LOAD_AGENT_KEYS]: jsonOp(z.object({ keys: z.array(sealedKeySchema).max(100_000) }), (enclave, args) =>
-    enclave.loadAgentKeys(args.keys),
-  ),
-  [Op.SET_POLICY]: jsonOp(z.object({ bundle: z.unknown() }), (enclave, args) =>
-    enclave.setPolicy(args.bundle),
-  ),
-  [Op.ATTEST]: jsonOp(
-    z.object({ nonce: z.base64().optional(), walletIds: z.array(z.string()).optional() }),
-    async (enclave, args) => {
-      const { document, statement } = await enclave.attest(
-        args.nonce === undefined ? undefined : Buffer.from(args.nonce, 'base64'),
-        args.walletIds,
-      );
-      return { document: Buffer.from(document).toString('base64'), statement };
-    },
-  ),
-  [Op.EXPORT_STATE]: jsonOp(z.object({ walletId: z.string() }), async (enclave, args) => ({
-    sealed: await enclave.exportState(args.walletId),
-  })),
-  [Op.IMPORT_STATE]: jsonOp(z.object({ walletId: z.string(), sealed: z.base64() }), async (enclave, args) => {
-    await enclave.importState(args.walletId, args.sealed);
-    return {};
-  }),
-  [Op.STATUS]: jsonOp(z.object({}), (enclave) => ({
-    protocolVersion: PROTOCOL_VERSION,
-    pid: process.pid,
-    ...enclave.status(),
-  })),
-  [Op.USAGE]: jsonOp(z.object({ walletId: z.string() }), (enclave, args) => enclave.usage(args.walletId)),
-  [Op.RETIRE_AGENT_KEY]: jsonOp(z.object({ walletId: z.string(), publicKey: z.string() }), (enclave, args) =>
-    enclave.retireAgentKey(args.walletId, args.publicKey),
-  ),
+type Handlers = {
+  [K in JsonOpName]: (
+    enclave: AgentEnclave,
+    args: z.output<(typeof jsonOps)[K]['args']>,
+  ) => OpResult<K> | Promise<OpResult<K>>;
 };
 
-const runJsonOp = async (enclave: AgentEnclave, kind: number, input: unknown): Promise<unknown> => {
-  const handler = jsonOps[kind];
-  if (handler === undefined)
-    throw new WaiaasError('ENCLAVE_PROTOCOL_ERROR', { details: { reason: 'unknown operation', kind } });
-  return handler(enclave, input);
+/** What each JSON op does; its arguments were validated against `jsonOps` (protocol.ts) first. */
+const handlers: Handlers = {
+  CREATE_AGENT_KEY: (enclave, args) =>
+    enclave.createAgentKey(args.walletId, args.ownerPublicKey, args.multisig),
+  LOAD_AGENT_KEYS: (enclave, args) => enclave.loadAgentKeys(args.keys),
+  SET_POLICY: (enclave, args) => enclave.setPolicy(args.bundle),
+  ATTEST: async (enclave, args) => {
+    const { document, statement } = await enclave.attest(
+      args.nonce === undefined ? undefined : Buffer.from(args.nonce, 'base64'),
+      args.walletIds,
+    );
+    return { document: Buffer.from(document).toString('base64'), statement };
+  },
+  CHECKPOINT: async (enclave, args) => ({ checkpoints: await enclave.checkpoint(args.walletIds) }),
+  RECOVER: async (enclave, args) => ({ wallets: await enclave.recover(args.wallets) }),
+  STATUS: (enclave, args) => ({
+    protocolVersion: PROTOCOL_VERSION,
+    pid: process.pid,
+    ...enclave.status(args.walletIds),
+  }),
+  USAGE: (enclave, args) => enclave.usage(args.walletId),
+  RETIRE_AGENT_KEY: (enclave, args) => enclave.retireAgentKey(args.walletId, args.publicKey),
+  HALT: async (enclave, args) => {
+    const halted = enclave.halt(args.walletId);
+    // The halted wallets' checkpoints, a batch at most; the rest stay marked for the next CHECKPOINT.
+    const ids = halted
+      .filter((entry) => entry.policyVersion !== null && !entry.unchanged)
+      .map((entry) => entry.walletId)
+      .slice(0, CHECKPOINT_BATCH);
+    return { halted, checkpoints: await enclave.checkpoint(ids) };
+  },
+  SET_AWS_CREDENTIALS: (enclave, args) => enclave.setAwsCredentials(args),
+  MIGRATE_LEGACY_VAULT: (enclave, args) => enclave.migrateLegacyVault(args.keys),
+};
+
+const runJsonOp = async (enclave: AgentEnclave, name: JsonOpName, input: unknown): Promise<unknown> => {
+  const parsed = jsonOps[name].args.safeParse(input);
+  if (!parsed.success) {
+    throw new WaiaasError('VALIDATION_FAILED', {
+      details: {
+        issues: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+      },
+    });
+  }
+  return (handlers[name] as (enclave: AgentEnclave, args: unknown) => unknown)(enclave, parsed.data);
 };
 
 /** The answer to one frame: a buffer now (PING, SIGN, errors) or later (the JSON ops). */
@@ -157,7 +142,8 @@ export const answerFrame = (enclave: AgentEnclave, frame: Frame): Buffer | Promi
       });
     }
     if (frame.kind === Op.PING) return encodeFrame(RESPONSE_OK, id);
-    if (!isKnownOp(frame.kind))
+    const name = jsonOpOfCode.get(frame.kind);
+    if (name === undefined)
       return encodeErrorFrame(id, protocolError('unknown operation', { kind: frame.kind }));
     let input: unknown;
     try {
@@ -165,7 +151,7 @@ export const answerFrame = (enclave: AgentEnclave, frame: Frame): Buffer | Promi
     } catch {
       return encodeErrorFrame(id, protocolError('payload is not JSON'));
     }
-    return runJsonOp(enclave, frame.kind, input).then(
+    return runJsonOp(enclave, name, input).then(
       (value) => encodeJsonFrame(RESPONSE_OK, id, value),
       (error: unknown) => encodeErrorFrame(id, toWireError(error)),
     );
@@ -285,39 +271,3 @@ export const closeServer = (server: Server): Promise<void> =>
     server.close(() => resolve());
     for (const socket of openSockets.get(server) ?? []) socket.destroy();
   });
-
-export const VSOCK_ADDON = 'node-vsock';
-
-interface VsockServerLike {
-  on(event: 'connection', listener: (socket: ByteConnection) => void): unknown;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-  listen(port: number): unknown;
-  close(): unknown;
-}
-
-/**
- * Listens on a vsock port through the optional native addon `node-vsock` (Node has no AF_VSOCK).
- * Without it, fails with a message saying what to install.
- */
-export const listenVsock = (
-  enclave: AgentEnclave,
-  port: number,
-  options: ServeOptions = {},
-): VsockServerLike => {
-  const require = createRequire(import.meta.url);
-  let addonPath: string;
-  try {
-    addonPath = require.resolve(VSOCK_ADDON);
-  } catch {
-    throw new WaiaasError('CONFIG_INVALID', {
-      message: `vsock needs the optional native addon "${VSOCK_ADDON}", which is not installed: run \`npm install ${VSOCK_ADDON}\` in the enclave image, or use --socket PATH`,
-      details: { key: 'vsock', addon: VSOCK_ADDON },
-    });
-  }
-  const addon = require(addonPath) as { VsockServer: new () => VsockServerLike };
-  const server = new addon.VsockServer();
-  server.on('connection', (socket) => serveConnection(enclave, socket, options));
-  server.on('error', (error) => options.log?.(`enclave: vsock server error: ${error.message}`));
-  server.listen(port);
-  return server;
-};

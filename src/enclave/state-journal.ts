@@ -11,7 +11,8 @@
  *   - signatures, spend and rate buckets can only add to counters, making the enclave stricter: a
  *     forged one costs availability, never a looser limit. They go in plain frames (kind 0), which
  *     keeps the signing path to one small write (a seal per signature would cost as much as the
- *     signature itself); retired agent keys likewise only take a key away, so they are plain too;
+ *     signature itself); retired agent keys likewise only take a key away, and halts only stop
+ *     signing, so they are plain too;
  *   - delay first sightings could loosen the delay tier if backdated, so they only count from sealed
  *     frames (kind 1: 12-byte nonce, AES-256-GCM ciphertext, 16-byte tag under the state key);
  *   - policy records carry the owner's signature, checked again on replay.
@@ -52,6 +53,8 @@ export type StateRecord =
   | { readonly t: 'rate'; readonly w: string; readonly at: number; readonly n: string }
   /** An agent key the owner rotated out: never loaded or used for the wallet again. */
   | { readonly t: 'retire'; readonly w: string; readonly key: string }
+  /** Signing halted at policy `v`: only a policy above it resumes (a forged one only stops signing). */
+  | { readonly t: 'halt'; readonly w: string; readonly v: number; readonly at: number }
   | {
       readonly t: 'delay';
       readonly w: string;
@@ -138,6 +141,7 @@ const recordSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('spend'), w: z.string(), asset: z.string(), at: unixSeconds, amount: amountText }),
   z.object({ t: z.literal('rate'), w: z.string(), at: unixSeconds, n: amountText }),
   z.object({ t: z.literal('retire'), w: z.string(), key: z.string() }),
+  z.object({ t: z.literal('halt'), w: z.string(), v: z.number().int().min(0), at: z.number().int().min(0) }),
   z.object({
     t: z.literal('delay'),
     w: z.string(),
@@ -184,12 +188,28 @@ export class FileStateStore implements StateStore {
     this.#fd = openSync(join(dir, JOURNAL_FILE), 'a', 0o600);
   }
 
-  /** Opens the store in `dir`, creating its sealed key on first use. */
-  static async open(dir: string, vault: EnclaveVault): Promise<FileStateStore> {
+  /**
+   * Opens the store in `dir`, creating its sealed key on first use. With `legacyVault`, a state key
+   * sealed by it (the vault the daemon used to hold) is opened with it and sealed again by `vault`.
+   */
+  static async open(
+    dir: string,
+    vault: EnclaveVault,
+    options: { legacyVault?: EnclaveVault } = {},
+  ): Promise<FileStateStore> {
     const keyPath = join(dir, STATE_KEY_FILE);
     let key: Buffer;
     if (existsSync(keyPath)) {
-      key = Buffer.from(await vault.unseal(readFileSync(keyPath), STATE_KEY_CONTEXT));
+      const sealed = readFileSync(keyPath);
+      try {
+        key = Buffer.from(await vault.unseal(sealed, STATE_KEY_CONTEXT));
+      } catch (error) {
+        if (options.legacyVault === undefined) throw error;
+        key = Buffer.from(await options.legacyVault.unseal(sealed, STATE_KEY_CONTEXT));
+        const temporary = `${keyPath}.tmp`;
+        writeFileSync(temporary, await vault.seal(key, STATE_KEY_CONTEXT), { mode: 0o600 });
+        renameSync(temporary, keyPath);
+      }
     } else {
       key = randomBytes(32);
       writeFileSync(keyPath, await vault.seal(key, STATE_KEY_CONTEXT), { mode: 0o600, flag: 'wx' });

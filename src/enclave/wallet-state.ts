@@ -24,6 +24,12 @@ export interface ActivePolicy {
   readonly hash: string;
 }
 
+/** Signing stopped by the host (no owner needed); only an owner-signed policy above `version` lifts it. */
+export interface Halt {
+  readonly version: number;
+  readonly atMs: number;
+}
+
 export interface DelayEntry {
   readonly firstSeenMs: number;
   readonly asset: string;
@@ -75,6 +81,11 @@ export class WalletState implements SigningScope {
   readonly agentKeys: Uint8Array[] = [];
   readonly keys: AgentKey[] = [];
   active: ActivePolicy | undefined;
+  halt: Halt | undefined;
+  /** State changed since the last checkpoint was sealed. */
+  dirty = false;
+  /** The enclave's own journal knew this wallet before its keys were loaded. */
+  fromJournal = false;
   #delays: Map<string, DelayEntry> | undefined;
   #spent: Map<string, RollingWindow> | undefined;
   #rate: RollingWindow | undefined;
@@ -128,6 +139,7 @@ export class WalletState implements SigningScope {
 
   setPolicy(active: ActivePolicy): void {
     this.active = active;
+    if (this.halt !== undefined && active.policy.version > this.halt.version) this.halt = undefined;
     const limits = new Map<string, string>();
     for (const asset of active.policy.assets.keys())
       limits.set(bytesKey(spendingLimitAddress(this.multisig, asset)), asset);

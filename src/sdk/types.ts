@@ -362,6 +362,14 @@ export interface Health {
   db: { ok: boolean; latencyMs: number; engine: 'sqlite' | 'postgres'; error?: string };
   chain: { ok: boolean; latencyMs: number; rpcUrl: string; slot?: string; version?: string; error?: string };
   squads: { status: 'loaded' | 'missing' | 'unknown'; fix?: string };
+  /** The agent enclave: up or not, how it is isolated and what opens its sealed seeds. */
+  enclave?: {
+    state: 'starting' | 'up' | 'down' | 'stopped';
+    restarts: number;
+    since: string;
+    isolation: 'process' | 'nitro';
+    seedProtection: 'enclave-local-key' | 'kms-attested' | 'kms';
+  };
   [field: string]: unknown;
 }
 

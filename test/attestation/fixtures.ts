@@ -8,7 +8,8 @@ import { type CborValue, encodeCbor } from '../../src/enclave/attestation/cbor-e
 import type { AttestationDocumentFields } from '../../src/enclave/attestation/document.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const nitroTestdata = path.resolve(repoRoot, '../shared/testdata/nitro');
+/** Real Nitro documents, copied unmodified into the repository (see their README). */
+export const nitroTestdata = path.resolve(repoRoot, 'test/attestation/fixtures/nitro');
 
 export interface NitroVector {
   readonly name: string;
@@ -23,7 +24,7 @@ const vector = (name: string, timestamp: number, debug: boolean): NitroVector =>
   return { name, file, bytes: readFileSync(file), timestamp, debug };
 };
 
-/** The shared real Nitro documents (see their README); never modified, only copied. */
+/** The real Nitro documents (see their README); never modified, only copied in memory. */
 export const vectors = {
   betaValid: vector('evervault-beta-valid', 1665651482136, false),
   betaDebug: vector('evervault-beta-debug', 1665582606081, true),

@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Keypair } from '@solana/web3.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { verifyAttestation } from '../../src/attestation/index.ts';
+import type { Address } from '../../src/core/address.ts';
 import { isWaiaasError } from '../../src/core/errors.ts';
+import { insertOwner } from '../../src/store/index.ts';
 import { createOwnerWalletSession } from '../support/api.ts';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.ts';
 import { describeWithSquads } from '../support/squads-binary.ts';
@@ -20,7 +23,13 @@ describeWithSquads('daemon runtime: health and attestation', () => {
     await createOwnerWalletSession(daemon.app, daemon.runtime.store);
     const health = (await daemon.app.inject({ method: 'GET', url: '/v1/health' })).json();
     expect(health.status).toBe('ok');
-    expect(health.enclave).toMatchObject({ state: 'up', restarts: 0 });
+    // The two modes are named plainly: here a separate process, seeds sealed by its own key.
+    expect(health.enclave).toMatchObject({
+      state: 'up',
+      restarts: 0,
+      isolation: 'process',
+      seedProtection: 'enclave-local-key',
+    });
     expect(health.feePayer).toMatchObject({
       address: daemon.runtime.feePayer.publicKey.toBase58(),
       low: false,
@@ -65,6 +74,28 @@ describeWithSquads('daemon runtime: health and attestation', () => {
     } catch (error) {
       expect(isWaiaasError(error, 'ATTESTATION_INVALID')).toBe(true);
     }
+  });
+
+  it('counts an AWS KMS owner as protected by MFA only when its key policy says so', async () => {
+    const kmsOwner = (id: string, keyPolicyRequiresMfa?: boolean) =>
+      insertOwner(daemon.runtime.store.db, {
+        id,
+        name: id,
+        signer: {
+          kind: 'aws-kms',
+          region: 'us-east-1',
+          keyId: `arn:aws:kms:us-east-1:111122223333:key/${id}`,
+          mfaSerial: 'arn:aws:iam::111122223333:mfa/owner',
+          ...(keyPolicyRequiresMfa === undefined ? {} : { keyPolicyRequiresMfa }),
+        },
+        publicKey: Keypair.generate().publicKey.toBase58() as Address,
+        tokenHash: `hash-${id}`,
+      });
+    await kmsOwner('own_policy_says_mfa', true);
+    await kmsOwner('own_policy_unknown');
+    await kmsOwner('own_policy_without_mfa', false);
+    const health = (await daemon.app.inject({ method: 'GET', url: '/v1/health' })).json();
+    expect(health.ownerKeys).toMatchObject({ awsKmsWithMfa: 1, awsKmsWithoutMfa: 2 });
   });
 
   it('refuses a malformed nonce with a 400 and its code', async () => {

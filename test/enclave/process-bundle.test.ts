@@ -23,7 +23,7 @@ import {
 import { checkEnclaveBundle, ensureEnclaveBundle } from '../../src/enclave/process-bundle.ts';
 import { publicKeyObject } from '../../src/keys/ed25519.ts';
 import { spendingLimitAddress } from '../../src/solana/inspect/pda.ts';
-import { createOwner, createTestVault, solPolicy, tempDir, VAULT_PASSPHRASE } from './helpers/fixtures.ts';
+import { createOwner, solPolicy, tempDir } from './helpers/fixtures.ts';
 
 const owner = createOwner();
 const alice = Keypair.generate().publicKey;
@@ -121,7 +121,6 @@ describe('the bundled enclave process', () => {
   it('runs on plain node, passes the daemon’s PCR0 check and signs', async () => {
     const dir = tempDir();
     const stateDir = join(dir, 'state');
-    const { keystorePath } = await createTestVault(dir);
     // Others may write here: refused, and the bundle is built in the state dir instead.
     const unsafeCache = join(dir, 'unsafe-cache');
     mkdirSync(unsafeCache);
@@ -130,8 +129,6 @@ describe('the bundled enclave process', () => {
     const supervisor = new EnclaveSupervisor({
       socketPath: join(dir, 'enclave.sock'),
       stateDir,
-      vaultKeystore: keystorePath,
-      vaultPassphrase: VAULT_PASSPHRASE,
       attestation: 'dev',
       bundleCacheDir: unsafeCache,
       sealedKeys: async () => [],
@@ -185,14 +182,11 @@ describe('the bundled enclave process', () => {
   it('built from other sources, it never comes up: its PCR0 is not the daemon’s', async () => {
     const dir = tempDir();
     const stateDir = join(dir, 'state');
-    const { keystorePath } = await createTestVault(dir);
     const stale = await ensureEnclaveBundle({ cacheDir: join(dir, 'stale'), sources: editedSources() });
     const refusals: unknown[] = [];
     const supervisor = new EnclaveSupervisor({
       socketPath: join(dir, 'enclave.sock'),
       stateDir,
-      vaultKeystore: keystorePath,
-      vaultPassphrase: VAULT_PASSPHRASE,
       attestation: 'dev',
       command: [process.execPath, ...ENCLAVE_NODE_FLAGS, stale.path],
       sealedKeys: async () => [],

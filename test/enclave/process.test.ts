@@ -25,7 +25,7 @@ import {
   RESPONSE_ERROR,
 } from '../../src/enclave/protocol.ts';
 import { describeWithSquads, squadsBinaryPath } from '../support/squads-binary.ts';
-import { createTestVault, solPolicy, tempDir, VAULT_PASSPHRASE } from './helpers/fixtures.ts';
+import { solPolicy, tempDir } from './helpers/fixtures.ts';
 import { type HarnessWallet, L2Harness } from './helpers/l2-harness.ts';
 
 const so = squadsBinaryPath;
@@ -82,13 +82,9 @@ describeWithSquads('the enclave process under its supervisor', () => {
   };
 
   beforeAll(async () => {
-    // A keystore with the test-only KDF cost, so each start takes milliseconds, not seconds.
-    const { keystorePath } = await createTestVault(dir);
     supervisor = new EnclaveSupervisor({
       socketPath,
       stateDir: join(dir, 'state'),
-      vaultKeystore: keystorePath,
-      vaultPassphrase: VAULT_PASSPHRASE,
       attestation: 'dev',
       sealedKeys: async () => sealedKeys,
       verify: verifyEnclave,

@@ -8,15 +8,18 @@ import {
   decodeSignRequest,
   decodeSignResponse,
   encodeFrame,
+  encodeJsonFrame,
   encodeSignRequestFrame,
   encodeSignResponseFrame,
   FrameDecoder,
+  jsonOps,
   LENGTH_BYTES,
   MAX_FRAME_BYTES,
   Op,
   PROTOCOL_VERSION,
+  RESPONSE_OK,
 } from '../../src/enclave/protocol.ts';
-import { listenUnix, listenVsock } from '../../src/enclave/server.ts';
+import { listenUnix } from '../../src/enclave/server.ts';
 import { createTestVault, tempDir } from './helpers/fixtures.ts';
 
 describe('frame codec', () => {
@@ -131,8 +134,42 @@ describe('client and server', () => {
     silent.close();
   });
 
-  it('names the native addon to install when vsock is asked for without it', async () => {
+  it('checks every JSON answer against the op table: a wrong shape is a protocol error, not data', async () => {
+    const { createServer } = await import('node:net');
+    const socketPath = join(tempDir(), 'liar.sock');
+    // Answers every request OK with a payload of the wrong shape.
+    const liar = createServer((socket) => {
+      const decoder = new FrameDecoder();
+      socket.on('data', (chunk) => {
+        for (const event of decoder.push(chunk))
+          if ('frame' in event) socket.write(encodeJsonFrame(RESPONSE_OK, event.frame.id, { walletId: 7 }));
+      });
+    });
+    await new Promise<void>((resolve) => liar.listen(socketPath, resolve));
+    const client = new EnclaveClient({ socketPath, timeoutMs: 2_000 });
+    await expect(client.usage('w')).rejects.toMatchObject({
+      code: 'ENCLAVE_PROTOCOL_ERROR',
+      details: { reason: 'answer does not match the op table', op: 'USAGE' },
+    });
+    await expect(client.halt('w')).rejects.toMatchObject({ code: 'ENCLAVE_PROTOCOL_ERROR' });
+    client.close();
+    liar.close();
+  });
+
+  it('refuses arguments outside the op table before the enclave acts', async () => {
     const { vault } = await createTestVault();
-    expect(() => listenVsock(AgentEnclave.create({ vault }), 5000)).toThrow(/node-vsock/);
+    const enclave = AgentEnclave.create({ vault });
+    const socketPath = join(tempDir(), 'enclave.sock');
+    const server = await listenUnix(enclave, socketPath);
+    const client = new EnclaveClient({ socketPath });
+    await expect(
+      client.call('RECOVER', { wallets: [{ walletId: 'w', keys: [], checkpoint: 'not base64!' }] }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(client.call('HALT', { walletId: 5 } as never)).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    expect(new Set(Object.values(jsonOps).map((op) => op.code)).size).toBe(Object.keys(jsonOps).length);
+    client.close();
+    await new Promise((resolve) => server.close(resolve));
   });
 });

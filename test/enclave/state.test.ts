@@ -1,6 +1,6 @@
 /**
  * What the enclave keeps across restarts and what it refuses to be told: the sealed journal in its
- * state dir, sealed agent keys bound to their wallet, owner and multisig, exported states that can
+ * state dir, sealed agent keys bound to their wallet, owner and multisig, sealed checkpoints that can
  * only raise counters, and the attestation statement.
  */
 import { createHash } from 'node:crypto';
@@ -219,26 +219,43 @@ describe('keys and state handed back by the host', () => {
     expect(fresh.status().wallets[0]?.agentKeys).toEqual([wallet.sealed.publicKey, rotated.publicKey]);
   });
 
-  it('imports an exported state without ever lowering a counter', async () => {
+  it('recovers from a sealed checkpoint without ever lowering a counter', async () => {
     const { vault } = await createTestVault();
     const enclave = AgentEnclave.create({ vault, now: () => NOON });
     const wallet = await setUpWallet(enclave);
     enclave.sign(wallet.walletId, wallet.spend(100_000_000n), { requestId: '1' });
-    const early = await enclave.exportState(wallet.walletId);
+    const [early] = await enclave.checkpoint([wallet.walletId]);
     enclave.sign(wallet.walletId, wallet.spend(200_000_000n), { requestId: '2' });
-    const late = await enclave.exportState(wallet.walletId);
+    const [late] = await enclave.checkpoint([wallet.walletId]);
+    expect(late!.sequence).toBeGreaterThan(early!.sequence);
 
     const restored = AgentEnclave.create({ vault, store: new MemoryStateStore(), now: () => NOON });
-    await restored.loadAgentKeys([wallet.sealed]);
-    await restored.importState(wallet.walletId, late);
-    await restored.importState(wallet.walletId, early);
+    const [first] = await restored.recover([
+      { walletId: wallet.walletId, keys: [wallet.sealed], checkpoint: late!.sealed },
+    ]);
+    expect(first).toMatchObject({ restoredFrom: 'checkpoint', policyVersion: 1, halted: false });
+    // An older checkpoint handed back later changes nothing: every bucket keeps its larger value.
+    const [second] = await restored.recover([
+      { walletId: wallet.walletId, keys: [wallet.sealed], checkpoint: early!.sealed },
+    ]);
+    expect(second).toMatchObject({ restoredFrom: 'own-state' });
     expect(restored.usage(wallet.walletId)).toEqual({ spent: { SOL: '300000000' }, transfersInLastHour: 2 });
-    expect(restored.status().wallets[0]?.policyVersion).toBe(1);
-    await expect(
-      restored.importState(wallet.walletId, Buffer.from('forged').toString('base64')),
-    ).rejects.toMatchObject({
-      code: 'VAULT_CORRUPT',
-    });
+    // Forged, or another wallet's: refused in the wallet's entry, the keys load all the same.
+    const [forged] = await restored.recover([
+      {
+        walletId: wallet.walletId,
+        keys: [wallet.sealed],
+        checkpoint: Buffer.from('forged').toString('base64'),
+      },
+    ]);
+    expect(forged?.error).toEqual({ code: 'VAULT_CORRUPT' });
+    const other = await setUpWallet(enclave);
+    const [othersCheckpoint] = await enclave.checkpoint([other.walletId]);
+    const [swapped] = await restored.recover([
+      { walletId: wallet.walletId, keys: [wallet.sealed], checkpoint: othersCheckpoint!.sealed },
+    ]);
+    expect(swapped?.error).toEqual({ code: 'VAULT_CONTEXT_MISMATCH' });
+    expect(restored.usage(wallet.walletId).spent['SOL']).toBe('300000000');
   });
 });
 

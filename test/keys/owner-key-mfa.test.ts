@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyPolicyRequiresMfaForSign, ownerKeyPolicy } from '../../src/keys/aws/key-policies.ts';
 import type { AwsKmsOwnerKeyConfig } from '../../src/keys/aws/kms-owner-key.ts';
 import { createOwnerSigner, provisionOwnerKey } from '../../src/keys/owner-signer.ts';
 import { startTestKms, type TestKms } from '../support/kms-server.ts';
@@ -28,11 +29,9 @@ beforeAll(async () => {
     { credentials },
   );
   owner = config as AwsKmsOwnerKeyConfig;
-  // The key policy of a protected owner key: Sign only with aws:MultiFactorAuthPresent.
-  kms.setKeyPolicy(
-    owner.keyId,
-    (request) => request.operation !== 'Sign' || sts.isMfaSession(request.accessKeyId, request.sessionToken),
-  );
+  // `owner create` put the owner key policy on the key it created (Sign only with
+  // aws:MultiFactorAuthPresent); the stand-in enforces that document, with MFA as STS issued it.
+  kms.setMfaCheck(sts.isMfaSession);
 });
 
 afterAll(async () => {
@@ -104,5 +103,57 @@ describe('aws-kms owner key with MFA', () => {
     await expectCode(key.sign(message), 'OWNER_UNLOCK_REQUIRED');
     expect(key.protection()).toEqual({ kind: 'aws-kms', secondFactor: 'mfa' });
     await key.close();
+  });
+});
+
+describe('the owner key policy', () => {
+  it('owner create puts "Sign only with MFA" on the key it creates, and records that the policy says so', async () => {
+    expect(owner.keyPolicyRequiresMfa).toBe(true);
+    const { GetKeyPolicyCommand } = await import('@aws-sdk/client-kms');
+    const { createKmsClient } = await import('../../src/keys/aws/connection.ts');
+    const client = createKmsClient({ region: kms.region, endpoint: kms.endpoint }, credentials);
+    const { Policy } = await client.send(
+      new GetKeyPolicyCommand({ KeyId: owner.keyId, PolicyName: 'default' }),
+    );
+    client.destroy();
+    expect(JSON.parse(Policy!)).toEqual(ownerKeyPolicy({ accountId: '111122223333' }));
+    expect(keyPolicyRequiresMfaForSign(Policy!)).toBe(true);
+  });
+
+  it('an existing key whose policy lets anyone in the account sign is recorded as not protected by MFA', async () => {
+    const keyId = kms.createKey('ECC_NIST_EDWARDS25519');
+    const { config } = await provisionOwnerKey(
+      {
+        kind: 'aws-kms',
+        region: kms.region,
+        endpoint: kms.endpoint,
+        keyId,
+        mfaSerial: MFA_SERIAL,
+        stsEndpoint: sts.endpoint,
+      },
+      { credentials },
+    );
+    expect((config as AwsKmsOwnerKeyConfig).keyPolicyRequiresMfa).toBe(false);
+    // And the daemon's credentials can indeed sign with it: health must not call that MFA.
+    const { mfaSerial: _mfa, ...withoutMfa } = config as AwsKmsOwnerKeyConfig;
+    const key = createOwnerSigner(withoutMfa, { credentials });
+    expect((await key.sign(message)).length).toBe(64);
+    await key.close();
+  });
+
+  it('reads a policy as requiring MFA only with the explicit deny and no unconditional allow of Sign', () => {
+    const policy = ownerKeyPolicy({ accountId: '111122223333' });
+    expect(keyPolicyRequiresMfaForSign(policy)).toBe(true);
+    expect(keyPolicyRequiresMfaForSign({ ...policy, Statement: policy.Statement.slice(0, 3) })).toBe(false);
+    expect(
+      keyPolicyRequiresMfaForSign({
+        ...policy,
+        Statement: [
+          ...policy.Statement,
+          { Sid: 'x', Effect: 'Allow', Principal: '*', Action: 'kms:*', Resource: '*' },
+        ],
+      }),
+    ).toBe(false);
+    expect(keyPolicyRequiresMfaForSign('not json')).toBe(false);
   });
 });

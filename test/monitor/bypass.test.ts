@@ -214,9 +214,7 @@ describeWithSquads('spending that bypassed the daemon', () => {
     await monitor.stop();
   });
 
-  // Fails on this branch alone: the monitor's freeze halts the wallet in the enclave once issue 10's
-  // change to that freeze function is merged. Turn `it.fails` into `it` then.
-  it.fails('the halt reaches the enclave too: it refuses to sign for the wallet', async () => {
+  it('the halt reaches the enclave too: it refuses to sign for the wallet', async () => {
     const setup = await setUp();
     const monitor = monitorOf(daemon.runtime);
     monitor.start();
@@ -236,7 +234,7 @@ describeWithSquads('spending that bypassed the daemon', () => {
       1_000n,
       recipient,
     );
-    expect(verdict).not.toBe('signed');
+    expect(verdict).toBe('WALLET_FROZEN@enclave');
   });
 
   describe('frozenReason for the other freezes', () => {

@@ -32,6 +32,7 @@ forEachEngine((engine, { makeDatabase }) => {
       'agent_keys',
       'audit_head',
       'audit_log',
+      'enclave_checkpoints',
       'fee_spends',
       'meta',
       'operator_tokens',

@@ -3,15 +3,21 @@
  * (`X-Amz-Target: TrentService.<Op>`, base64 blobs, `{"__type","message"}` errors with status 400),
  * so tests drive the real `@aws-sdk/client-kms` over real HTTP.
  *
- * Operations: CreateKey, DescribeKey, GetPublicKey, Sign, Verify, Encrypt, Decrypt (with Recipient),
- * GenerateDataKey. It refuses what AWS refuses: RAW messages over 4096 bytes, an algorithm or
- * operation the key spec does not support, a disabled key, a mismatched EncryptionContext.
+ * Operations: CreateKey (with Policy), DescribeKey, GetPublicKey, Sign, Verify, Encrypt, Decrypt (with
+ * Recipient), GenerateDataKey, PutKeyPolicy, GetKeyPolicy. It refuses what AWS refuses: RAW messages
+ * over 4096 bytes, an algorithm or operation the key spec does not support, a disabled key, a
+ * mismatched EncryptionContext, and whatever the key's policy document denies (kms-policy.ts), with
+ * the condition keys AWS sets: `aws:MultiFactorAuthPresent` (for session credentials; true when the
+ * STS stand-in issued them for an MFA code), `kms:RecipientAttestation:ImageSha384` and
+ * `…:PCR<n>` (from a Recipient attestation document that verifies against `attestationRoot`), and
+ * `kms:EncryptionContext:<key>`.
  *
  * What it does NOT do:
  * - It does not verify SigV4 signatures. It reads the access key id from the Authorization header's
  *   `Credential=` field (and the session token header) only to apply the deny list and key policies.
- * - It does not verify attestation documents: for `Recipient` it takes the RSA public key from the
- *   document's `public_key` field as is.
+ * - Attestation documents are verified only when `attestationRoot` is given (tests pin the development
+ *   root, as real KMS pins the AWS Nitro root); without it, the RSA key is read from the document's
+ *   `public_key` as is and no attestation condition key is set.
  * - Ciphertext blobs are its own format, not AWS's.
  */
 import {
@@ -27,6 +33,9 @@ import {
 } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { verifyAttestation } from '../../src/attestation/index.ts';
+import type { KeyPolicy } from '../../src/keys/aws/key-policies.ts';
+import { defaultKeyPolicy, evaluateKeyPolicy } from './kms-policy.ts';
 import { buildRecipientCms, unverifiedAttestationPublicKey } from './kms-recipient.ts';
 
 export type TestKeySpec = 'ECC_NIST_EDWARDS25519' | 'ECC_NIST_P256' | 'SYMMETRIC_DEFAULT';
@@ -36,6 +45,8 @@ export interface KmsRequestInfo {
   keyId?: string;
   accessKeyId?: string;
   sessionToken?: string;
+  /** PCR0 of the Recipient attestation document, when one verified. */
+  recipientImageSha384?: string;
 }
 
 interface TestKey {
@@ -50,6 +61,7 @@ interface TestKey {
   publicKey?: KeyObject;
   secret?: Buffer;
   policy?: (request: KmsRequestInfo) => boolean;
+  document?: KeyPolicy;
   corruptSignatures: boolean;
 }
 
@@ -68,6 +80,14 @@ export interface TestKms {
   denyAccessKey(accessKeyId: string): void;
   /** A key policy: requests on this key for which `allow` is false get AccessDeniedException. */
   setKeyPolicy(keyId: string, allow: (request: KmsRequestInfo) => boolean): void;
+  /** A key policy document, evaluated as AWS does (what PutKeyPolicy sets too). */
+  setKeyPolicyDocument(keyId: string, document: KeyPolicy): void;
+  /** Which session credentials carry MFA (aws:MultiFactorAuthPresent), e.g. the STS stand-in's. */
+  setMfaCheck(
+    isMfaSession: (accessKeyId: string | undefined, sessionToken: string | undefined) => boolean,
+  ): void;
+  /** The ARN requests made with this access key id come from (default: an IAM user of the account). */
+  setPrincipal(accessKeyId: string, arn: string): void;
   /** Makes Sign return a signature with one byte flipped: a misbehaving KMS. */
   corruptSignatures(keyId: string, on?: boolean): void;
   /** The next `count` calls to `operation` fail: throttled (400), internal error (500) or never answered. */
@@ -111,6 +131,16 @@ const accessOf = (request: IncomingMessage): { accessKeyId?: string; sessionToke
   };
 };
 
+const parsePolicy = (text: string): KeyPolicy => {
+  try {
+    const policy = JSON.parse(text) as KeyPolicy;
+    if (!Array.isArray(policy.Statement)) throw new Error('no statements');
+    return policy;
+  } catch {
+    throw new KmsError('MalformedPolicyDocumentException', 'The new key policy is not valid JSON');
+  }
+};
+
 const readBody = (request: IncomingMessage): Promise<string> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -120,10 +150,17 @@ const readBody = (request: IncomingMessage): Promise<string> =>
   });
 
 export const startTestKms = async (
-  options: { region?: string; accountId?: string } = {},
+  options: {
+    region?: string;
+    accountId?: string;
+    /** PEM root that Recipient attestation documents must chain to (as AWS pins the Nitro root). */
+    attestationRoot?: string;
+  } = {},
 ): Promise<TestKms> => {
   const region = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '111122223333';
+  const principals = new Map<string, string>();
+  let mfaCheck: (accessKeyId: string | undefined, sessionToken: string | undefined) => boolean = () => false;
   const keys = new Map<string, TestKey>();
   const denied = new Set<string>();
   const failures = new Map<string, { count: number; failure: Failure }>();
@@ -255,14 +292,27 @@ export const startTestKms = async (
     }
   };
 
-  const forRecipient = (recipient: unknown, plaintext: Buffer) => {
+  /** The Recipient's attestation: verified against `attestationRoot` when given (PCRs then known). */
+  const attestationOf = (
+    recipient: unknown,
+  ): { publicKey: Uint8Array | undefined; pcrs?: Record<number, string> } => {
     const info = recipient as { KeyEncryptionAlgorithm?: unknown; AttestationDocument?: unknown };
     if (info.KeyEncryptionAlgorithm !== 'RSAES_OAEP_SHA_256') {
       throw new KmsError('ValidationException', 'KeyEncryptionAlgorithm must be RSAES_OAEP_SHA_256');
     }
-    const publicKey = unverifiedAttestationPublicKey(
-      fromB64(info.AttestationDocument, 'AttestationDocument'),
-    );
+    const document = fromB64(info.AttestationDocument, 'AttestationDocument');
+    if (options.attestationRoot === undefined) return { publicKey: unverifiedAttestationPublicKey(document) };
+    try {
+      const verified = verifyAttestation(document, { root: options.attestationRoot, allowDebug: true });
+      return { publicKey: verified.publicKey ?? undefined, pcrs: { ...verified.pcrs } };
+    } catch {
+      // Modelled as a refusal of this caller: the document proves no enclave KMS may answer.
+      throw new KmsError('AccessDeniedException', 'The attestation document in the Recipient is not valid');
+    }
+  };
+
+  const forRecipient = (recipient: unknown, plaintext: Buffer) => {
+    const { publicKey } = attestationOf(recipient);
     if (publicKey === undefined) throw new KmsError('ValidationException', 'Invalid attestation document');
     try {
       if (
@@ -296,7 +346,18 @@ export const startTestKms = async (
         );
       }
       const key = createKey(spec, typeof body.Description === 'string' ? body.Description : '');
+      if (typeof body.Policy === 'string') key.document = parsePolicy(body.Policy);
       return { KeyMetadata: metadata(key) };
+    },
+    PutKeyPolicy(body) {
+      const key = findKey(body.KeyId);
+      if (typeof body.Policy !== 'string') throw new KmsError('ValidationException', 'Policy is required');
+      key.document = parsePolicy(body.Policy);
+      return {};
+    },
+    GetKeyPolicy(body) {
+      const key = findKey(body.KeyId);
+      return { Policy: JSON.stringify(key.document ?? defaultKeyPolicy(accountId)), PolicyName: 'default' };
     },
     DescribeKey: (body) => ({ KeyMetadata: metadata(findKey(body.KeyId)) }),
     GetPublicKey(body) {
@@ -430,12 +491,37 @@ export const startTestKms = async (
       const policyKey =
         typeof body.KeyId === 'string'
           ? keys.get(body.KeyId.slice(body.KeyId.lastIndexOf('/') + 1))
-          : undefined;
-      if (policyKey?.policy !== undefined && !policyKey.policy({ ...who, keyId: policyKey.id })) {
-        throw new KmsError(
+          : operation === 'Decrypt' && typeof body.CiphertextBlob === 'string'
+            ? keys.get(Buffer.from(body.CiphertextBlob, 'base64').subarray(0, 36).toString('ascii'))
+            : undefined;
+      const refused = () =>
+        new KmsError(
           'AccessDeniedException',
-          `User ${who.accessKeyId} is not authorized to perform: kms:${operation} on resource: ${policyKey.arn}`,
+          `User ${who.accessKeyId} is not authorized to perform: kms:${operation} on resource: ${policyKey?.arn}`,
         );
+      if (policyKey?.policy !== undefined && !policyKey.policy({ ...who, keyId: policyKey.id }))
+        throw refused();
+      if (policyKey?.document !== undefined) {
+        const context = new Map<string, string>();
+        if (who.sessionToken !== undefined)
+          context.set('aws:multifactorauthpresent', String(mfaCheck(who.accessKeyId, who.sessionToken)));
+        for (const [key, value] of Object.entries((body.EncryptionContext ?? {}) as Record<string, string>))
+          context.set(`kms:encryptioncontext:${key.toLowerCase()}`, value);
+        if (body.Recipient !== undefined) {
+          const pcrs = attestationOf(body.Recipient).pcrs;
+          if (pcrs?.[0] !== undefined) {
+            context.set('kms:recipientattestation:imagesha384', pcrs[0]);
+            entry.recipientImageSha384 = pcrs[0];
+          }
+          for (const [index, value] of Object.entries(pcrs ?? {}))
+            context.set(`kms:recipientattestation:pcr${index}`, value);
+        }
+        const principal =
+          principals.get(who.accessKeyId) ?? `arn:aws:iam::${accountId}:user/${who.accessKeyId}`;
+        if (
+          evaluateKeyPolicy(policyKey.document, { action: `kms:${operation}`, principal, context }) === 'deny'
+        )
+          throw refused();
       }
       const result = run(body);
       entry.outcome = 'ok';
@@ -476,6 +562,15 @@ export const startTestKms = async (
     },
     setKeyPolicy: (keyId, allow) => {
       keyOf(keyId).policy = allow;
+    },
+    setKeyPolicyDocument: (keyId, document) => {
+      keyOf(keyId).document = document;
+    },
+    setMfaCheck: (check) => {
+      mfaCheck = check;
+    },
+    setPrincipal: (accessKeyId, arn) => {
+      principals.set(accessKeyId, arn);
     },
     corruptSignatures: (keyId, on = true) => {
       keyOf(keyId).corruptSignatures = on;

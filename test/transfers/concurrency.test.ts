@@ -4,7 +4,7 @@
  * PostgreSQL with two daemon processes (`waiaas start` twice) sharing the database, the localnet, the
  * vault that seals agent keys and the fee payer, the requests sprayed across both.
  */
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection, PublicKey } from '@solana/web3.js';
@@ -163,9 +163,12 @@ describeWithSquads('spend accounting under concurrency', () => {
           await connection.requestAirdrop(new PublicKey(String(wallet.body.vault)), Number(5n * SOL)),
         );
 
-        // The second replica shares the first's keys: the vault sealing agent keys, and the fee payer.
+        // The second replica shares the first's keys: its fee payer, and its enclave's vault key (the
+        // enclave's own, in its state directory: replicas' enclaves must open the same sealed seeds).
         const secondDir = mkdtempSync(join(tmpdir(), 'waiaas-replica-b-'));
         cpSync(join(firstDir, 'keys'), join(secondDir, 'keys'), { recursive: true });
+        mkdirSync(join(secondDir, 'enclave'), { mode: 0o700 });
+        cpSync(join(firstDir, 'enclave', 'vault.key'), join(secondDir, 'enclave', 'vault.key'));
         const second = await startDaemon({
           ...common,
           WAIAAS_DATA_DIR: secondDir,

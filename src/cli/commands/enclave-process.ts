@@ -1,42 +1,65 @@
 import type { Command } from 'commander';
 
-interface EnclaveFlags {
-  socket?: string;
-  vsock?: string;
-  stateDir?: string;
-  vaultKeystore?: string;
-  vaultPassphraseStdin?: boolean;
-  attestation?: string;
-}
-
-/** `waiaas enclave`: the agent enclave process itself (the daemon's supervisor starts it). */
+/**
+ * `waiaas enclave`: the agent enclave process itself (src/enclave/main.ts, the code its attestation
+ * measures; the daemon's supervisor starts it), and the operator's enclave commands `recover` and
+ * `measure`. The process's own flags go through to it untouched: it parses them itself, so the
+ * measured code decides what it accepts.
+ */
 export function register(program: Command): void {
-  program
+  const enclave = program
     .command('enclave')
-    .description('the agent enclave process (the daemon starts it; no network, no database)')
-    .option('--socket <path>', 'listen on this Unix socket')
-    .option('--vsock <port>', 'listen on this vsock port (Nitro)')
-    .option('--state-dir <dir>', 'its key vault and journal')
-    .option('--vault-keystore <path>', 'the vault keystore (default <state-dir>/vault.keystore)')
-    .option(
-      '--vault-passphrase-stdin',
-      'read the vault passphrase from stdin (else WAIAAS_ENCLAVE_VAULT_PASSPHRASE)',
+    .description(
+      'the agent enclave process (the daemon starts it; no network, no database); recover, measure',
     )
-    .option('--attestation <kind>', 'dev, nitro or none (default dev)')
+    .usage('(--socket PATH | --vsock PORT) --state-dir DIR [options] | recover | measure')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .helpOption('-h, --help', 'show help for a command')
     .addHelpText(
       'after',
-      '\nPrints one JSON line {"event":"ready",…} on stdout once it listens; logs go to stderr.',
+      [
+        '',
+        'Process options (parsed by the enclave itself):',
+        '  --socket PATH | --vsock PORT     where it listens',
+        '  --state-dir DIR                  its own vault key, journal and attestation state',
+        '  --attestation dev|nitro|none     the attestation provider (default dev)',
+        '  --vault local|aws-kms            what seals agent seeds (default local: its own key)',
+        '  --kms-key-id ID --kms-region R   the seal key, with --vault aws-kms',
+        '',
+        'Prints one JSON line {"event":"ready",…} on stdout once it listens; logs go to stderr.',
+      ].join('\n'),
     )
-    .action(async (flags: EnclaveFlags) => {
-      const args = [
-        ...(flags.socket === undefined ? [] : ['--socket', flags.socket]),
-        ...(flags.vsock === undefined ? [] : ['--vsock', flags.vsock]),
-        ...(flags.stateDir === undefined ? [] : ['--state-dir', flags.stateDir]),
-        ...(flags.vaultKeystore === undefined ? [] : ['--vault-keystore', flags.vaultKeystore]),
-        ...(flags.vaultPassphraseStdin ? ['--vault-passphrase-stdin'] : []),
-        ...(flags.attestation === undefined ? [] : ['--attestation', flags.attestation]),
-      ];
-      const { run } = await import('./enclave.ts');
-      process.exitCode = await run(args);
+    .action(async (_flags: unknown, command: Command) => {
+      const { run } = await import('../../enclave/main.ts');
+      process.exitCode = await run(command.args);
+    });
+
+  enclave
+    .command('recover')
+    .description(
+      'hand the running enclave wallets from the database: sealed keys, newest checkpoint, the chain’s spent amount',
+    )
+    .option('--wallet <id...>', 'only these wallets (default: every wallet)')
+    .option('--json', 'JSON on stdout')
+    .action(async (flags: { wallet?: string[]; json?: boolean }) => {
+      const { run } = await import('./enclave-recover.ts');
+      process.exitCode = await run([
+        ...(flags.wallet ?? []).flatMap((id) => ['--wallet', id]),
+        ...(flags.json ? ['--json'] : []),
+      ]);
+    });
+
+  enclave
+    .command('measure')
+    .description('the enclave measurement (PCR0) the daemon pins: this checkout’s, or a Nitro image’s')
+    .option('--nitro <file>', 'the JSON nitro-cli build-enclave (or describe-eif) printed')
+    .option('--json', 'JSON on stdout')
+    .action(async (flags: { nitro?: string; json?: boolean }) => {
+      const { run } = await import('./enclave-measure.ts');
+      process.exitCode = await run([
+        ...(flags.nitro === undefined ? [] : ['--nitro', flags.nitro]),
+        ...(flags.json ? ['--json'] : []),
+      ]);
     });
 }

@@ -28,6 +28,9 @@ export const auditKinds = [
   'owner.unlock_failed',
   'operator_token.created',
   'operator_token.revoked',
+  'enclave.recovered',
+  'enclave.halted',
+  'enclave.vault-migrated',
 ] as const;
 
 export type AuditKind = (typeof auditKinds)[number];

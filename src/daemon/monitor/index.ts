@@ -2,6 +2,7 @@
  * The monitor (see monitor.ts). One per runtime: `monitorOf(runtime)` finds it; `startDaemon` starts
  * it, tests and benches that build the app themselves start it (or call `runOnce`) when they want it.
  */
+import { haltInEnclave } from '../runtime/enclave-halt.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { createMonitor, type Monitor } from './monitor.ts';
 
@@ -34,6 +35,7 @@ export function monitorOf(runtime: Runtime): Monitor {
       logger: runtime.logger,
       config: runtime.config.monitor,
       connection: runtime.chain.connection,
+      haltInEnclave: (walletId, rule) => haltInEnclave(runtime, walletId, rule),
     });
     monitors.set(runtime, monitor);
   }

@@ -43,6 +43,8 @@ export interface MonitorDeps {
   readonly store: Store;
   readonly logger: Pick<Logger, 'warn' | 'error'>;
   readonly config: MonitorConfig;
+  /** Stops the enclave signing for the wallet (L2) once the server froze it; an owner policy resumes it. */
+  readonly haltInEnclave?: (walletId: string, rule: string) => Promise<unknown>;
   readonly now?: () => number;
   /** The chain, for spending that bypassed the daemon (chain-check.ts); without it that rule is off. */
   readonly connection?: Connection;
@@ -63,7 +65,7 @@ const PAGE = 1_000;
 const MAX_TOUCHED = 100_000;
 
 const ACTION =
-  'Frozen on the server: no transfer is accepted. The enclave and the chain are unchanged: freeze the wallet (POST /v1/wallets/:id/freeze) to finish, or resume it.';
+  'Frozen on the server and halted in the enclave: no transfer is accepted or signed. The chain is unchanged: freeze the wallet (POST /v1/wallets/:id/freeze) to finish, or resume it.';
 
 const REASON_CODES: Readonly<Record<MonitorRule, FrozenReasonCode>> = {
   repeated_refusals: 'MONITOR_REPEATED_REFUSALS',
@@ -208,6 +210,15 @@ export function createMonitor(deps: MonitorDeps): Monitor {
         { walletId: alert.walletId, rule: alert.rule, details: alert.details },
         'monitor froze a wallet on the server',
       );
+      // L2 as well: the enclave refuses the wallet from now on, whatever the host asks.
+      await deps
+        .haltInEnclave?.(alert.walletId, `monitor:${alert.rule}`)
+        .catch((error: unknown) =>
+          deps.logger.error(
+            { err: error, walletId: alert.walletId },
+            'monitor could not halt the wallet in the enclave',
+          ),
+        );
     }
     return block.changed;
   };

@@ -31,6 +31,16 @@ export const healthSchema = z
         state: z.enum(['starting', 'up', 'down', 'stopped']),
         restarts: z.number(),
         since: z.string(),
+        isolation: z
+          .enum(['process', 'nitro'])
+          .describe(
+            'process: a separate OS process on this machine (development attestation); nitro: an AWS Nitro Enclave (hardware isolation, NSM attestation)',
+          ),
+        seedProtection: z
+          .enum(['enclave-local-key', 'kms-attested', 'kms'])
+          .describe(
+            "what opens the sealed agent seeds: the enclave's own key in its state directory, KMS only for the attested enclave image, or KMS for whoever holds the credentials",
+          ),
       })
       .optional(),
     feePayer: z

@@ -9,10 +9,12 @@ export interface DaemonSecret {
 }
 
 /**
- * The passphrase of the daemon's own keystores (fee payer, the enclave's local vault): from
+ * The passphrase of the daemon's own keystore (its fee payer) and of its webhook secrets: from
  * WAIAAS_DAEMON_PASSPHRASE when the operator supplies it, else a random one generated once into an
  * owner-only file in the data directory. The file keeps seeds off the database and out of backups
- * of it; a production set-up supplies the passphrase or uses KMS instead.
+ * of it; a production set-up supplies the passphrase or uses KMS instead. It opens no agent seed:
+ * the enclave keeps its own key (runtime/enclave.ts); it reaches the enclave only once, on stdin, to
+ * migrate the vault the daemon used to hold (runtime/enclave-legacy-vault.ts).
  */
 export function loadDaemonSecret(dataDir: string, env: NodeJS.ProcessEnv = process.env): DaemonSecret {
   const fromEnv = env.WAIAAS_DAEMON_PASSPHRASE;

@@ -1,19 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Keypair } from '@solana/web3.js';
-import { verifyAttestation } from '../../attestation/index.ts';
-import { WaiaasError } from '../../core/errors.ts';
-import { type PolicyBundle, policyBundleSchema } from '../../core/policy.ts';
-import { devPcrs } from '../../enclave/attestation/index.ts';
-import { enclaveCodeBundle } from '../../enclave/code-bundle.ts';
+import type { AwsCredentialsArgs } from '../../enclave/protocol.ts';
 import { type ChainClient, createChainClient } from '../../solana/chain-client.ts';
-import { activeAgentKeys, allPolicyBundles, type Store } from '../../store/index.ts';
+import type { Store } from '../../store/index.ts';
 import type { Config } from '../config.ts';
-import { EnclaveSupervisor } from '../enclave-supervisor.ts';
+import type { EnclaveSupervisor } from '../enclave-supervisor.ts';
 import type { Logger } from '../logger.ts';
-import { checkAttestedStatement } from './attested-statement.ts';
 import { type DaemonSecret, loadDaemonSecret } from './daemon-secret.ts';
+import { type DaemonEnclave, type StartEnclaveOptions, startEnclave } from './enclave.ts';
 import { auditEnclaveRestarts } from './enclave-restarts.ts';
 import { loadFeePayer } from './fee-payer.ts';
 import { OwnerKeys } from './owner-keys.ts';
@@ -26,6 +21,8 @@ export interface Runtime {
   readonly chain: ChainClient;
   readonly feePayer: Keypair;
   readonly enclave: EnclaveSupervisor;
+  /** How the enclave is isolated and its seeds sealed, and its checkpoints (see runtime/enclave.ts). */
+  readonly enclaveRuntime: Pick<DaemonEnclave, 'identity' | 'checkpointer'>;
   readonly ownerKeys: OwnerKeys;
   readonly daemonSecret: DaemonSecret;
   close(): Promise<void>;
@@ -36,13 +33,18 @@ export interface StartRuntimeOptions {
   store: Store;
   rpcUrl: string;
   logger: Logger;
+  /** AWS credentials for a KMS-sealing enclave; default: the SDK's chain (tests pass stand-in ones). */
+  awsCredentials?: () => Promise<AwsCredentialsArgs>;
+  /** Enclave overrides for tests: the checkpoint interval, the supervisor's command or bridge. */
+  enclave?: Pick<StartEnclaveOptions, 'checkpointIntervalMs' | 'supervisor'>;
 }
 
 /** Below this the daemon tops its fee payer up on localnet, and health warns elsewhere. */
 export const FEE_PAYER_LOW_LAMPORTS = 50_000_000n;
 const LOCALNET_FEE_PAYER_FUNDING = 100_000_000_000;
 
-export async function startRuntime({ config, store, rpcUrl, logger }: StartRuntimeOptions): Promise<Runtime> {
+export async function startRuntime(options: StartRuntimeOptions): Promise<Runtime> {
+  const { config, store, rpcUrl, logger } = options;
   const keysDir = join(config.dataDir, 'keys');
   mkdirSync(keysDir, { recursive: true, mode: 0o700 });
   const daemonSecret = loadDaemonSecret(config.dataDir);
@@ -51,41 +53,26 @@ export async function startRuntime({ config, store, rpcUrl, logger }: StartRunti
 
   if (config.network === 'localnet') await fundOnLocalnet(chain, feePayer, logger);
 
-  const enclaveDir = join(config.dataDir, 'enclave');
-  mkdirSync(enclaveDir, { recursive: true, mode: 0o700 });
-  const devRootPath = join(enclaveDir, 'dev-attestation', 'dev-attestation-root.pem');
-  // The enclave must run this repository's enclave code: its development PCR0 is pinned to it.
-  const expectedPcr0 = Buffer.from(devPcrs(enclaveCodeBundle())[0]!).toString('hex');
-
-  const enclave = new EnclaveSupervisor({
-    socketPath: join(enclaveDir, 'enclave.sock'),
-    stateDir: enclaveDir,
-    vaultPassphrase: daemonSecret.value,
-    // Beside the other keystores: replicas sharing one database must share the vault that seals agent keys.
-    vaultKeystore: join(keysDir, 'enclave-vault.keystore'),
-    attestation: 'dev',
-    sealedKeys: async () => (await activeAgentKeys(store.db)).map((record) => JSON.parse(record.sealed)),
-    policies: async () =>
-      (await allPolicyBundles(store.db)).map(
-        (text): PolicyBundle => policyBundleSchema.parse(JSON.parse(text)),
-      ),
-    verify: async (client) => {
-      const nonce = randomBytes(32);
-      const { document, statement } = await client.attest({ nonce });
-      if (!existsSync(devRootPath)) {
-        throw new WaiaasError('ATTESTATION_INVALID', { details: { reason: 'dev root missing' } });
-      }
-      const verified = verifyAttestation(document, {
-        root: readFileSync(devRootPath, 'utf8'),
-        expectedNonce: nonce,
-        pcrs: { 0: [expectedPcr0] },
-      });
-      await checkAttestedStatement(statement, verified.userData, store);
-    },
-    log: (line) => logger.warn(line),
+  mkdirSync(join(config.dataDir, 'enclave'), { recursive: true, mode: 0o700 });
+  const daemonEnclave = await startEnclave({
+    config,
+    store,
+    chain,
+    logger,
+    legacyPassphrase: daemonSecret.value,
+    ...(options.awsCredentials ? { awsCredentials: options.awsCredentials } : {}),
+    ...options.enclave,
   });
+  const enclave = daemonEnclave.supervisor;
   const stopAuditingRestarts = auditEnclaveRestarts(enclave, store, logger);
-  await enclave.start();
+  try {
+    await enclave.start();
+  } catch (error) {
+    stopAuditingRestarts();
+    await daemonEnclave.close();
+    chain.close();
+    throw error;
+  }
   const ownerKeys = new OwnerKeys({ store });
 
   return {
@@ -95,10 +82,11 @@ export async function startRuntime({ config, store, rpcUrl, logger }: StartRunti
     chain,
     feePayer,
     enclave,
+    enclaveRuntime: daemonEnclave,
     ownerKeys,
     daemonSecret,
     async close() {
-      await enclave.stop();
+      await daemonEnclave.close();
       stopAuditingRestarts();
       await ownerKeys.close();
       chain.close();

@@ -3,6 +3,7 @@ import { access } from 'node:fs/promises';
 import { Decoder } from 'cbor-x';
 import { WaiaasError } from '../../core/errors.ts';
 import { encodeCbor } from './cbor-encode.ts';
+import { loadNsmDriver } from './nsm-driver.ts';
 import {
   ATTESTATION_FIELD_MAX_BYTES,
   type AttestationProvider,
@@ -23,7 +24,7 @@ export interface NsmDriver {
 
 export interface NitroAttestationProviderOptions {
   readonly devicePath?: string;
-  /** The native addon's binding; none ships with WAIaaS yet. */
+  /** Default: the native addon in native/nsm (nsm-driver.ts). */
   readonly driver?: NsmDriver;
 }
 
@@ -84,9 +85,8 @@ export const decodeNsmAttestationResponse = (response: Uint8Array): Uint8Array =
 };
 
 /**
- * Attestation by the Nitro Security Module. Node cannot issue the NSM ioctl without a native addon,
- * so this fails with ENCLAVE_UNAVAILABLE outside a Nitro Enclave (no /dev/nsm) and inside one until
- * a driver is supplied.
+ * Attestation by the Nitro Security Module, through the native addon (nsm-driver.ts). Fails with
+ * ENCLAVE_UNAVAILABLE outside a Nitro Enclave (no /dev/nsm), and where the addon is not built.
  */
 export const createNitroAttestationProvider = async (
   options: NitroAttestationProviderOptions = {},
@@ -103,12 +103,16 @@ export const createNitroAttestationProvider = async (
       { devicePath },
     );
   }
-  const driver = options.driver;
+  let driver = options.driver;
   if (driver === undefined) {
-    throw unavailable(
-      `${devicePath} is present but no native NSM addon is installed; Node cannot issue the NSM ioctl without one`,
-      { devicePath },
-    );
+    const loaded = loadNsmDriver(devicePath);
+    if (loaded.driver === undefined) {
+      throw unavailable(
+        `${devicePath} is present but no native NSM addon drives it: ${loaded.reason}; Node cannot issue the NSM ioctl without one`,
+        { devicePath },
+      );
+    }
+    driver = loaded.driver;
   }
   return {
     kind: 'nitro',
@@ -118,8 +122,12 @@ export const createNitroAttestationProvider = async (
       let response: Uint8Array;
       try {
         response = await driver.request(cbor);
-      } catch {
-        throw unavailable('the NSM request failed', { devicePath });
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        throw unavailable(`the NSM request failed${typeof code === 'string' ? ` (${code})` : ''}`, {
+          devicePath,
+          ...(typeof code === 'string' ? { errno: code } : {}),
+        });
       }
       return decodeNsmAttestationResponse(response);
     },

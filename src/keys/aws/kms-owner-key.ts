@@ -1,8 +1,10 @@
 import {
   CreateKeyCommand,
+  GetKeyPolicyCommand,
   GetPublicKeyCommand,
   type GetPublicKeyCommandOutput,
   type KMSClient,
+  PutKeyPolicyCommand,
   SignCommand,
 } from '@aws-sdk/client-kms';
 import { type Address, addressFromBytes, addressToBytes } from '../../core/address.ts';
@@ -17,6 +19,7 @@ import {
 import type { OwnerKey } from '../types.ts';
 import { mapAwsError, OWNER_KEY_AWS_ERRORS } from './aws-errors.ts';
 import { type AwsConnection, type AwsDeps, createKmsClient, createStsClient } from './connection.ts';
+import { accountOfKeyArn, keyPolicyRequiresMfaForSign, ownerKeyPolicy } from './key-policies.ts';
 import { openMfaSession } from './mfa-session.ts';
 
 export const KMS_OWNER_KEY_SPEC = 'ECC_NIST_EDWARDS25519';
@@ -33,6 +36,11 @@ export interface AwsKmsOwnerKeyConfig extends AwsConnection {
   stsEndpoint?: string;
   /** The owner's public key as recorded at creation; signatures are verified against it. */
   publicKey?: Address;
+  /**
+   * The key policy, as read when the owner was created, denies kms:Sign without MFA whatever IAM
+   * allows (key-policies.ts). Only then does health count the owner as protected by MFA.
+   */
+  keyPolicyRequiresMfa?: boolean;
 }
 
 const MFA_CODE = /^\d{6}$/;
@@ -168,7 +176,21 @@ export interface AwsKmsOwnerKeySpec extends AwsConnection {
   stsEndpoint?: string;
 }
 
-/** `waiaas owner create --signer aws-kms`: creates the KMS key if needed and checks it is Ed25519. */
+/** Reads the key policy; undefined when the caller may not (then nothing is known of it). */
+const readKeyPolicy = async (client: KMSClient, keyId: string): Promise<string | undefined> => {
+  try {
+    return (await client.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }))).Policy;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * `waiaas owner create --signer aws-kms`: creates the KMS key if needed and checks it is Ed25519.
+ * A key created here for an owner with an MFA device gets the owner key policy at once
+ * (key-policies.ts: Sign only with aws:MultiFactorAuthPresent); an existing key keeps its policy,
+ * which is read and recorded for what it says.
+ */
 export const provisionAwsKmsOwnerKey = async (
   spec: AwsKmsOwnerKeySpec,
   deps: AwsDeps = {},
@@ -186,6 +208,18 @@ export const provisionAwsKmsOwnerKey = async (
           }),
         );
         keyId = KeyMetadata?.Arn ?? KeyMetadata?.KeyId;
+        if (keyId !== undefined && spec.mfaSerial !== undefined) {
+          const accountId = KeyMetadata?.AWSAccountId ?? accountOfKeyArn(keyId);
+          if (accountId === undefined)
+            throw new WaiaasError('OWNER_KEY_UNAVAILABLE', { details: { operation: 'CreateKey' } });
+          await client.send(
+            new PutKeyPolicyCommand({
+              KeyId: keyId,
+              PolicyName: 'default',
+              Policy: JSON.stringify(ownerKeyPolicy({ accountId })),
+            }),
+          );
+        }
       } catch (error) {
         throw mapAwsError(error, OWNER_KEY_AWS_ERRORS, 'CreateKey');
       }
@@ -193,9 +227,16 @@ export const provisionAwsKmsOwnerKey = async (
         throw new WaiaasError('OWNER_KEY_UNAVAILABLE', { details: { operation: 'CreateKey' } });
     }
     const publicKey = addressFromBytes(await fetchKmsEd25519PublicKey(client, keyId));
+    const policy = spec.mfaSerial === undefined ? undefined : await readKeyPolicy(client, keyId);
     const { keyId: _ignored, ...rest } = spec;
     return {
-      config: { ...rest, kind: 'aws-kms', keyId, publicKey },
+      config: {
+        ...rest,
+        kind: 'aws-kms',
+        keyId,
+        publicKey,
+        keyPolicyRequiresMfa: policy !== undefined && keyPolicyRequiresMfaForSign(policy),
+      },
       publicKey,
       created: spec.keyId === undefined,
     };

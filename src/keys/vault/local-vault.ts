@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { WaiaasError } from '../../core/errors.ts';
 import { decryptKeystore, encryptKeystore, type KeystoreWriteOptions } from '../keystore.ts';
 import { readKeystoreFile, writeKeystoreFile } from '../keystore-file.ts';
@@ -31,13 +32,47 @@ export const provisionLocalVault = async (
   }
 };
 
-/** AES-256-GCM under the vault key; the header (with the context digest) is the additional data. */
+/** The vault key of a keystore (the passphrase is derived with argon2id). */
 export const openLocalVault = async (config: LocalVaultConfig, passphrase: string): Promise<KeyVault> => {
   const { secret } = await decryptKeystore(
     await readKeystoreFile(config.keystorePath),
     passphrase,
     'vault-key',
   );
+  return localVaultWithKey(secret);
+};
+
+const KEY_FILE_BYTES = 32;
+
+const keyFileError = (path: string, reason: string) =>
+  new WaiaasError('CONFIG_INVALID', {
+    message: `The vault key file ${path} ${reason}`,
+    details: { key: 'vault-key', reason },
+  });
+
+/**
+ * The vault key as a raw 32-byte file, created (random, mode 0600) on first use: the agent enclave's
+ * own key in process mode, kept in its state directory, which the daemon never reads. A passphrase
+ * would add nothing here: it would have to be stored beside the file. A file others can read, or
+ * that is not a plain file of the right size, is refused.
+ */
+export const openLocalVaultKeyFile = (path: string): { vault: KeyVault; created: boolean } => {
+  let created = false;
+  try {
+    writeFileSync(path, randomBytes(KEY_FILE_BYTES), { mode: 0o600, flag: 'wx' });
+    created = true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const info = lstatSync(path);
+  if (!info.isFile()) throw keyFileError(path, 'is not a plain file');
+  if ((info.mode & 0o077) !== 0) throw keyFileError(path, 'is open to other users (chmod 600 it)');
+  if (info.size !== KEY_FILE_BYTES) throw keyFileError(path, `is not ${KEY_FILE_BYTES} bytes`);
+  return { vault: localVaultWithKey(new Uint8Array(readFileSync(path))), created };
+};
+
+/** AES-256-GCM under the vault key; the header (with the context digest) is the additional data. */
+export const localVaultWithKey = (secret: Uint8Array): KeyVault => {
   let key: Uint8Array | undefined = secret;
   const vaultKey = () => {
     if (key === undefined) throw new WaiaasError('VAULT_UNAVAILABLE', { message: 'The vault is closed' });

@@ -3,7 +3,8 @@ import { WaiaasError } from '../../core/errors.ts';
 
 /**
  * Sealed blob layout (binary):
- *   "WVLT" | format 1 | backend (1 local, 2 aws-kms) | SHA-256 of the context (32) | backend body
+ *   "WVLT" | format 1 | backend (1 local, 2 aws-kms, 3 aws-kms envelope) | SHA-256 of the context (32) |
+ *   backend body
  * The header is authenticated by each backend (GCM additional data locally, the inner digest under
  * KMS), and the context digest lets us say "wrong context" rather than "damaged" when they differ.
  */
@@ -12,10 +13,20 @@ import { WaiaasError } from '../../core/errors.ts';
 export type VaultContext = Readonly<Record<string, string>>;
 
 export type VaultBackendKind = 'local' | 'aws-kms';
+/** How a blob was sealed: the backends, plus KMS envelope sealing for data above KMS's 4 KiB. */
+export type SealedBlobKind = VaultBackendKind | 'aws-kms-envelope';
 
 const MAGIC = Buffer.from('WVLT');
 const FORMAT = 1;
-const BACKEND_BYTE: Record<VaultBackendKind, number> = { local: 1, 'aws-kms': 2 };
+const BACKEND_BYTE: Record<SealedBlobKind, number> = { local: 1, 'aws-kms': 2, 'aws-kms-envelope': 3 };
+
+/** The kind named in a blob's header, or undefined when it is not a sealed blob. */
+export const sealedBlobKind = (blob: Uint8Array): SealedBlobKind | undefined => {
+  if (blob.length <= SEALED_HEADER_BYTES || !Buffer.from(blob.subarray(0, MAGIC.length)).equals(MAGIC))
+    return undefined;
+  const byte = blob[MAGIC.length + 1];
+  return (Object.keys(BACKEND_BYTE) as SealedBlobKind[]).find((kind) => BACKEND_BYTE[kind] === byte);
+};
 export const SEALED_HEADER_BYTES = MAGIC.length + 2 + 32;
 
 export const vaultCorrupt = (reason: string) => new WaiaasError('VAULT_CORRUPT', { details: { reason } });
@@ -39,13 +50,13 @@ export const contextDigest = (context: VaultContext): Buffer => {
   return createHash('sha256').update(JSON.stringify(canonical)).digest();
 };
 
-export const sealedHeader = (backend: VaultBackendKind, context: VaultContext): Buffer =>
+export const sealedHeader = (backend: SealedBlobKind, context: VaultContext): Buffer =>
   Buffer.concat([MAGIC, Buffer.from([FORMAT, BACKEND_BYTE[backend]]), contextDigest(context)]);
 
 /** Checks the header against the caller's context and returns the backend body. */
 export const openSealedBlob = (
   blob: Uint8Array,
-  backend: VaultBackendKind,
+  backend: SealedBlobKind,
   context: VaultContext,
 ): { header: Buffer; body: Buffer } => {
   const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);

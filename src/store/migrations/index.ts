@@ -4,6 +4,7 @@ import { wallets } from './0003_wallets.ts';
 import { transferPipeline } from './0004_transfer_pipeline.ts';
 import { ownerActs } from './0005_owner_acts.ts';
 import { auditWebhooks } from './0006_audit_webhooks.ts';
+import { enclaveCheckpoints } from './0007_enclave_checkpoints.ts';
 import { feeSpends } from './0008_fee_spends.ts';
 import { ownerUnlockThrottle } from './0009_owner_unlock_throttle.ts';
 import { x402 } from './0012_x402.ts';
@@ -17,6 +18,7 @@ export const migrations: readonly Migration[] = [
   transferPipeline,
   ownerActs,
   auditWebhooks,
+  enclaveCheckpoints,
   feeSpends,
   ownerUnlockThrottle,
   x402,
