@@ -4,6 +4,7 @@ import { wallets } from './0003_wallets.ts';
 import { transferPipeline } from './0004_transfer_pipeline.ts';
 import { ownerActs } from './0005_owner_acts.ts';
 import { auditWebhooks } from './0006_audit_webhooks.ts';
+import { windowBucketsRevocationEpoch } from './0013_window_buckets_revocation_epoch.ts';
 import type { Migration } from './migration.ts';
 
 /** Every migration, in order. Append only. */
@@ -14,4 +15,5 @@ export const migrations: readonly Migration[] = [
   transferPipeline,
   ownerActs,
   auditWebhooks,
+  windowBucketsRevocationEpoch,
 ];

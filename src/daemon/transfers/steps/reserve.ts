@@ -2,8 +2,9 @@
  * Step 3: L1 and the reservation, in one write transaction so that N concurrent requests can never
  * exceed a cap. Under the wallet's lock (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite) it
  * re-reads the wallet's status (a frozen wallet gets nothing), finds an earlier request under the same
- * idempotency key, sums the daily window and the rate window, decides, and inserts the transfer
- * already counting against the budget.
+ * idempotency key, reads the daily and rate windows from their buckets (a cost independent of the
+ * wallet's history), decides, and inserts the transfer already counting against the budget (the
+ * insert's trigger adds it to the buckets in this same transaction).
  */
 import { randomBytes } from 'node:crypto';
 import { WaiaasError } from '../../../core/errors.ts';
@@ -14,8 +15,8 @@ import {
   insertTransfer,
   lockWalletGate,
   type TransferRecord,
-  windowUsage,
 } from '../../../store/transfers.ts';
+import { readWindowUsage } from '../../../store/window-buckets.ts';
 import type { PipelineContext } from '../context.ts';
 import { assetOf, type TransferRequest } from '../types.ts';
 import type { WalletContext } from '../wallet-context.ts';
@@ -55,7 +56,7 @@ export async function reserve(ctx: PipelineContext, request: TransferRequest): P
 
     const nowMs = ctx.now();
     const asset = assetOf(request);
-    const usage = await windowUsage(
+    const usage = await readWindowUsage(
       trx,
       request.walletId,
       asset,
