@@ -14,6 +14,7 @@ import { registerOpenApi } from './plugins/openapi.ts';
 import { type RateLimitOptions, registerRateLimit } from './plugins/rate-limit.ts';
 import { registerProblemHandlers } from './problem.ts';
 import { type HealthDependencies, healthRoutes } from './routes/health.ts';
+import { HealthState } from './runtime/health-state.ts';
 
 export interface AppDependencies {
   logger: Logger;
@@ -45,7 +46,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerMetrics(app, metrics);
   await registerOpenApi(app, deps.health.version);
 
-  await app.register(healthRoutes(deps.health));
+  const health = new HealthState(deps.health);
+  app.addHook('onClose', async () => health.stop());
+  await app.register(healthRoutes(health));
   for (const routes of deps.routes ?? []) await app.register(routes);
 
   const requireOperator = requireRole(deps.store, 'operator');
