@@ -8,6 +8,7 @@ import type { Logger } from './logger.ts';
 import { monitorOf, transferWatchPlugin } from './monitor/index.ts';
 import { createTransferEventRecorder } from './notifier/transfer-events.ts';
 import { commonProblems } from './plugins/common-problems.ts';
+import { domainMetricsOf } from './plugins/metrics.ts';
 import { attestationRoutes } from './routes/attestation.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { dryRunRoutes } from './routes/dry-run.ts';
@@ -40,7 +41,9 @@ export interface StartDaemonOptions {
 export async function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance> {
   const { store, config, logger } = runtime;
   const recorder = createTransferEventRecorder(store, logger);
+  const domainMetrics = domainMetricsOf(runtime);
   const unsubscribe = transfersOf(runtime).events.on((event) => recorder.record(event));
+  const unobserve = transfersOf(runtime).events.on((event) => domainMetrics.observeTransfer(event));
   const app = await buildApp({
     logger,
     store,
@@ -71,9 +74,11 @@ export async function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance>
       dryRunRoutes(runtime),
       transferWatchPlugin({ store, onAccepted: (walletId) => monitorOf(runtime).touch(walletId) }),
     ],
+    domainMetrics,
   });
   app.addHook('onClose', async () => {
     unsubscribe();
+    unobserve();
     await recorder.flush();
   });
   return app;

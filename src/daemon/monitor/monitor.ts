@@ -30,6 +30,8 @@ export interface MonitorDeps {
   readonly logger: Pick<Logger, 'warn' | 'error'>;
   readonly config: MonitorConfig;
   readonly now?: () => number;
+  /** Told of every alert that froze a wallet (metrics). */
+  readonly onAlert?: (alert: Alert) => void;
 }
 
 export interface Monitor {
@@ -180,6 +182,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       if (block.changed) await recordAlert(trx, alert, block);
     });
     if (block.changed) {
+      deps.onAlert?.(alert);
       deps.logger.warn(
         { walletId: alert.walletId, rule: alert.rule, details: alert.details },
         'monitor froze a wallet on the server',

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ChainStatus } from '../../solana/chain-status.ts';
+import { problemSchema } from '../problem.ts';
 
 const componentSchema = z.object({
   ok: z.boolean(),
@@ -158,7 +159,7 @@ export const healthRoutes =
             'Reads the database, the chain, the enclave and the fee payer now (one live read at a time, at most one per second; ' +
             'callers in between share the latest). 503 unless the status is ok. Rate-limited per address like the rest of the API.',
           tags: ['system'],
-          response: { 200: healthSchema, 503: healthSchema },
+          response: { 200: healthSchema, 429: problemSchema, 503: healthSchema },
         },
       },
       async (_request, reply) => {
