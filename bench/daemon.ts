@@ -375,15 +375,14 @@ async function main() {
     }
     console.log(`\nover real HTTP from another process, ${PHASE_MS / 1000} s per phase\n`);
     printRows(rows);
-    const byName = Object.fromEntries(rows.map((row) => [row.name.split(',')[0]!, summary(row)]));
     writeFigures(args.json, {
       wallets: WALLETS,
       memory,
       phases: Object.fromEntries(
-        Object.entries(byName).map(([name, { perSecond, p50, p99, count, failures }]) => [
-          name,
-          { perSecond, p50, p99, count, failures },
-        ]),
+        rows.map((row) => {
+          const { perSecond, p50, p99, count, failures } = summary(row);
+          return [row.name, { perSecond, p50, p99, count, failures }];
+        }),
       ),
     });
   } finally {
