@@ -1,13 +1,14 @@
 /**
- * The HTTP API under load: requests per second and p50/p99 latency for GET /v1/wallets/:id (with its
+ * The HTTP API under load: requests per second and p50/p99 latency for GET /v1/health, the 401 floor (a
+ * request refused for want of a token: the least any request costs), GET /v1/wallets/:id (with its
  * exposure), a dry run (all three layers, and the server layer alone), and an agent's instant transfer
  * confirmed on the localnet (real Squads program, in its own process as `waiaas start` runs it), each
  * from 32 concurrent clients over real HTTP (node:http with a keep-alive agent). Measured in the same
  * process and run: a bare Fastify route (GET, and POST of a body of the same size as a transfer's), so
  * what the API adds shows as a ratio to what Fastify and node:http cost on this machine.
- * DESIGN.md §9: dry-run ≥ 5,000 requests/s.
+ * DESIGN.md §9: dry-run ≥ 5,000 requests/s; health ≥ 5,000 requests/s at 32 clients.
  *
- *   node --import tsx bench/api.ts [--seconds 4] [--clients 32] [--only dry-run]
+ *   node --import tsx bench/api.ts [--seconds 4] [--clients 32] [--only dry-run] [--quick] [--json FILE]
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/api.ts --only dry-run   # where the time goes
  */
 
@@ -25,17 +26,20 @@ import { createLogger } from '../src/daemon/logger.ts';
 import { startRuntime } from '../src/daemon/runtime/runtime.ts';
 import { buildDaemonApp } from '../src/daemon/server.ts';
 import { openStore } from '../src/store/index.ts';
+import { summary, writeFigures } from './support/load.ts';
 import { airdrop, setUpBenchWallets } from './support/wallets.ts';
 
 const { values: args } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '4' },
+    seconds: { type: 'string' },
     clients: { type: 'string', default: '32' },
+    quick: { type: 'boolean', default: false },
+    json: { type: 'string' },
     /** Run only the phases whose name contains this (the bare baselines always run). */
     only: { type: 'string' },
   },
 });
-const PHASE_MS = Number(args.seconds) * 1000;
+const PHASE_MS = Number(args.seconds ?? (args.quick ? 1 : 4)) * 1000;
 const CLIENTS = Number(args.clients);
 const SOL = 1_000_000_000n;
 const AMOUNT = 1_000n;
@@ -190,6 +194,11 @@ async function main() {
         'bare Fastify: POST /bare (transfer-sized JSON body)',
         expect('bare POST', 200, () => call(agent, bare.base, 'POST', '/bare', undefined, transferBody)),
       ],
+      ['GET /v1/health', expect('health', 200, () => call(agent, base, 'GET', '/v1/health', undefined))],
+      [
+        '401 floor: GET /v1/wallets without a token',
+        expect('401 floor', 401, () => call(agent, base, 'GET', '/v1/wallets', undefined)),
+      ],
       [
         'GET /v1/wallets/:id (owner, with exposure)',
         expect('wallet', 200, (client) =>
@@ -257,6 +266,15 @@ async function main() {
     );
     print(rows);
     if (failureReasons.size > 0) console.log('failures:', Object.fromEntries(failureReasons));
+    writeFigures(args.json, {
+      clients: CLIENTS,
+      phases: Object.fromEntries(
+        rows.map((row) => {
+          const { perSecond, p50, p99, count, failures } = summary(row);
+          return [row.name, { perSecond, p50, p99, count, failures }];
+        }),
+      ),
+    });
     if (chosen.length !== phases.length) return;
     const find = (prefix: string) => rows.find((row) => row.name.startsWith(prefix))!;
     const barePost = rate(find('bare Fastify: POST'));
@@ -268,7 +286,10 @@ async function main() {
         `(server layer only: ${rate(find('POST …/transfers/dry-run?')).toFixed(0)}/s); ` +
         `instant transfer ${rate(find('POST …/transfers instant')).toFixed(0)}/s`,
     );
-    console.log('target (DESIGN §9): dry-run ≥ 5,000 requests/s');
+    console.log(
+      `health ${rate(find('GET /v1/health')).toFixed(0)}/s, 401 floor ${rate(find('401 floor')).toFixed(0)}/s`,
+    );
+    console.log('targets (DESIGN §9): dry-run ≥ 5,000 requests/s; health ≥ 5,000 requests/s at 32 clients');
   } finally {
     agent.destroy();
     await bare.app.close();

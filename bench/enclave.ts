@@ -8,6 +8,8 @@
  *
  *   node --import tsx bench/enclave.ts            the enclave as the daemon runs it (bundled, plain node)
  *   node --import tsx bench/enclave.ts --source   the enclave from source through tsx, for comparison
+ *   node --import tsx bench/enclave.ts --quick    fewer signatures and keys (proves it runs)
+ *   node --import tsx bench/enclave.ts --json FILE   also write the figures (bench/all.ts)
  */
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
@@ -25,12 +27,17 @@ import type { SealedAgentKey } from '../src/enclave/agent-keys.ts';
 import { AgentEnclave } from '../src/enclave/enclave.ts';
 import { openLocalVault, provisionLocalVault } from '../src/keys/vault/local-vault.ts';
 import { spendingLimitAddress } from '../src/solana/inspect/pda.ts';
+import { writeFigures } from './support/load.ts';
 
-const SEQUENTIAL = 5_000;
-const PIPELINED = 20_000;
+const QUICK = process.argv.includes('--quick');
+const SEQUENTIAL = QUICK ? 500 : 5_000;
+const PIPELINED = QUICK ? 2_000 : 20_000;
 const IN_FLIGHT = 32;
-const KEYS_FOR_MEMORY = 1_000;
+const KEYS_FOR_MEMORY = QUICK ? 100 : 1_000;
 const FROM_SOURCE = process.argv.includes('--source');
+const JSON_PATH = process.argv.includes('--json')
+  ? process.argv[process.argv.indexOf('--json') + 1]
+  : undefined;
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
@@ -412,6 +419,19 @@ const main = async () => {
   console.log(
     `enclave RSS in MB (bare node -e: ${bareRss.toFixed(1)}; "now / 1 s later"): idle with 1 wallet ${rssIdle.toFixed(1)}; after ${SEQUENTIAL + PIPELINED} signatures ${rssSigned.toFixed(1)} / ${rssSignedLater.toFixed(1)}; with ${KEYS_FOR_MEMORY + 1} agent keys and policies ${rssKeys.toFixed(1)} / ${rssKeysLater.toFixed(1)}, restarted and reloaded ${rssReloaded.toFixed(1)} / ${rssReloadedLater.toFixed(1)} (target ≤ 64); right after opening a default-cost legacy keystore ${rssOpened.toFixed(1)} / ${rssOpenedLater.toFixed(1)}`,
   );
+  writeFigures(JSON_PATH, {
+    keys: KEYS_FOR_MEMORY + 1,
+    rawSignP50Us: raw.p50! * 1000,
+    roundTripP50Us: sequential.p50! * 1000,
+    bareSocketP50Us: bareSequential.p50! * 1000,
+    pipelinedPerSecond: pipelined.perSecond,
+    rss: {
+      bareNode: bareRss,
+      idle: rssIdle,
+      withKeys: Math.max(rssKeys, rssKeysLater),
+      reloaded: Math.max(rssReloaded, rssReloadedLater),
+    },
+  });
 };
 
 await main();

@@ -5,15 +5,17 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { Registry } from 'prom-client';
 import type { Store } from '../store/index.ts';
 import { registerAuthFailureAudit } from './audit/index.ts';
 import { requireRole } from './auth.ts';
 import type { Logger } from './logger.ts';
-import { createMetrics, registerMetrics } from './plugins/metrics.ts';
+import { createMetrics, type DomainMetrics, registerMetrics } from './plugins/metrics.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
 import { type RateLimitOptions, registerRateLimit } from './plugins/rate-limit.ts';
 import { registerProblemHandlers } from './problem.ts';
 import { type HealthDependencies, healthRoutes } from './routes/health.ts';
+import { HealthState } from './runtime/health-state.ts';
 
 export interface AppDependencies {
   logger: Logger;
@@ -22,6 +24,8 @@ export interface AppDependencies {
   rateLimit?: RateLimitOptions;
   /** The API's route plugins, each with its own dependencies. */
   routes?: readonly FastifyPluginAsync[];
+  /** The runtime's domain metrics, served on /metrics beside the process and HTTP ones. */
+  domainMetrics?: DomainMetrics;
 }
 
 /** Request bodies are small JSON documents; anything bigger is refused before it is parsed. */
@@ -42,15 +46,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerAuthFailureAudit(app, deps.store);
 
   const metrics = createMetrics();
-  registerMetrics(app, metrics);
+  registerMetrics(app, metrics, deps.domainMetrics);
   await registerOpenApi(app, deps.health.version);
 
-  await app.register(healthRoutes(deps.health));
+  const health = new HealthState(deps.health);
+  app.addHook('onClose', async () => health.stop());
+  const domain = deps.domainMetrics;
+  if (domain) health.onChange((document) => domain.observeHealth(document));
+  await app.register(healthRoutes(health));
   for (const routes of deps.routes ?? []) await app.register(routes);
 
   const requireOperator = requireRole(deps.store, 'operator');
+  const registry = domain ? Registry.merge([metrics.registry, domain.registry]) : metrics.registry;
   app.get('/metrics', { schema: { hide: true }, onRequest: requireOperator }, async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    reply.type(registry.contentType).send(await registry.metrics()),
   );
   return app;
 }

@@ -9,6 +9,7 @@ import {
   type Session,
   type Store,
 } from '../store/index.ts';
+import { principalsOf } from './principal-cache.ts';
 
 export type Principal =
   | { readonly role: 'operator' }
@@ -31,11 +32,20 @@ export const bearerToken = (request: FastifyRequest): string | undefined => {
 };
 
 /**
- * Token prefixes say which table to look in (one indexed query per request); a token without a known
- * prefix can only be an operator token supplied through WAIAAS_MASTER_TOKEN.
+ * Token prefixes say which table to look in (one indexed query); a token without a known prefix can
+ * only be an operator token supplied through WAIAAS_MASTER_TOKEN. Uncached: requests go through
+ * principal-cache.ts.
  */
 export async function resolvePrincipal(store: Store, token: string, nowMs = Date.now()): Promise<Principal> {
-  const tokenHash = hashToken(token);
+  return resolvePrincipalByHash(store, token, hashToken(token), nowMs);
+}
+
+export async function resolvePrincipalByHash(
+  store: Store,
+  token: string,
+  tokenHash: string,
+  nowMs = Date.now(),
+): Promise<Principal> {
   if (token.startsWith('waiaas_own_')) {
     const owner = await findOwnerByTokenHash(store.db, tokenHash);
     if (owner) return { role: 'owner', owner };
@@ -53,15 +63,16 @@ export async function resolvePrincipal(store: Store, token: string, nowMs = Date
 }
 
 /** A preHandler admitting only the given roles; the principal is left on the request. */
-export const requireRole =
-  (store: Store, ...roles: Role[]) =>
-  async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+export const requireRole = (store: Store, ...roles: Role[]) => {
+  const principals = principalsOf(store);
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const token = bearerToken(request);
     if (token === undefined) throw new WaiaasError('UNAUTHORIZED', { message: 'Send a bearer token.' });
-    const principal = await resolvePrincipal(store, token);
+    const principal = await principals.resolve(token);
     if (!roles.includes(principal.role)) throw new WaiaasError('FORBIDDEN');
     request.principal = principal;
   };
+};
 
 /** The owner's second factor for an owner-key act, from X-Owner-Unlock. */
 export const ownerUnlock = (request: FastifyRequest): string | undefined => {

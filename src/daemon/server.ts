@@ -8,6 +8,7 @@ import type { Logger } from './logger.ts';
 import { monitorOf, transferWatchPlugin } from './monitor/index.ts';
 import { commonProblems } from './plugins/common-problems.ts';
 import { consolePlugin } from './plugins/console.ts';
+import { domainMetricsOf } from './plugins/metrics.ts';
 import { attestationRoutes } from './routes/attestation.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { dryRunRoutes } from './routes/dry-run.ts';
@@ -24,6 +25,7 @@ import { webhookRoutes } from './routes/webhooks.ts';
 import { x402Routes } from './routes/x402.ts';
 import { type Runtime, startRuntime } from './runtime/runtime.ts';
 import { readRuntimeHealth } from './runtime/runtime-health.ts';
+import { transfersOf } from './transfers/index.ts';
 
 export interface Daemon {
   readonly app: FastifyInstance;
@@ -42,6 +44,8 @@ export interface StartDaemonOptions {
 /** The Fastify app over a running runtime: health, the API's routes, OpenAPI, metrics. */
 export async function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance> {
   const { store, config, logger } = runtime;
+  const domainMetrics = domainMetricsOf(runtime);
+  const unobserve = transfersOf(runtime).events.on((event) => domainMetrics.observeTransfer(event));
   const app = await buildApp({
     logger,
     store,
@@ -77,6 +81,10 @@ export async function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance>
       eventRoutes({ store, logger }),
       consolePlugin(),
     ],
+    domainMetrics,
+  });
+  app.addHook('onClose', async () => {
+    unobserve();
   });
   return app;
 }

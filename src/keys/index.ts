@@ -1,12 +1,8 @@
 // Owner key: signers, keystore, second factor. The key vault is exported apart (./vault/index.ts) so
 // the enclave can import it without the owner-side code.
-export { AWS_DEFAULTS, type AwsConnection, type AwsCredentials, type AwsDeps } from './aws/connection.ts';
-export {
-  type AwsKmsOwnerKeyConfig,
-  type AwsKmsOwnerKeySpec,
-  KMS_MAX_RAW_MESSAGE_BYTES,
-  provisionAwsKmsOwnerKey,
-} from './aws/kms-owner-key.ts';
+// Types only from ./aws: its modules load the AWS SDK, which owner-signer.ts loads when first needed.
+export type { AwsConnection, AwsCredentials, AwsDeps } from './aws/connection.ts';
+export type { AwsKmsOwnerKeyConfig, AwsKmsOwnerKeySpec } from './aws/kms-owner-key.ts';
 export { DEFAULT_KDF, type KdfParams } from './kdf.ts';
 export { type KeystoreFileV1, type KeystoreWriteOptions, MIN_PASSPHRASE_LENGTH } from './keystore.ts';
 export { changeKeystorePassphrase } from './keystore-file.ts';

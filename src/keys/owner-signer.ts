@@ -1,11 +1,6 @@
 import type { Address } from '../core/address.ts';
 import type { AwsDeps } from './aws/connection.ts';
-import {
-  type AwsKmsOwnerKeyConfig,
-  type AwsKmsOwnerKeySpec,
-  createAwsKmsOwnerKey,
-  provisionAwsKmsOwnerKey,
-} from './aws/kms-owner-key.ts';
+import type { AwsKmsOwnerKeyConfig, AwsKmsOwnerKeySpec } from './aws/kms-owner-key.ts';
 import type { KeystoreWriteOptions } from './keystore.ts';
 import { createLocalOwnerKey, type LocalOwnerKeyConfig, provisionLocalOwnerKey } from './local-owner-key.ts';
 import type { OwnerKeyOptions } from './owner-key.ts';
@@ -21,9 +16,54 @@ export type OwnerKeySpec =
 
 export type OwnerSignerDeps = AwsDeps & OwnerKeyOptions & KeystoreWriteOptions;
 
+// The AWS SDK (tens of modules, megabytes of heap) is loaded only by a daemon that has an aws-kms owner,
+// the first time that owner's key is used.
+const loadAwsKmsOwnerKey = () => import('./aws/kms-owner-key.ts');
+
+/** An OwnerKey whose backend module is loaded on first use; until then it holds nothing to lock. */
+const lazyOwnerKey = (
+  kind: OwnerKey['kind'],
+  load: () => Promise<OwnerKey>,
+  protectionBeforeUse: OwnerKeyProtection,
+): OwnerKey => {
+  let loading: Promise<OwnerKey> | undefined;
+  let loaded: OwnerKey | undefined;
+  const key = () => {
+    loading ??= load().then(
+      (made) => {
+        loaded = made;
+        return made;
+      },
+      (error: unknown) => {
+        loading = undefined;
+        throw error;
+      },
+    );
+    return loading;
+  };
+  return {
+    kind,
+    publicKey: async () => (await key()).publicKey(),
+    sign: async (message, unlock) => (await key()).sign(message, unlock),
+    withUnlock: async (unlock, act) => (await key()).withUnlock(unlock, act),
+    unlockFor: async (seconds, unlock) => (await key()).unlockFor(seconds, unlock),
+    lock: () => loaded?.lock(),
+    protection: () => loaded?.protection() ?? protectionBeforeUse,
+    close: async () => {
+      await loaded?.close();
+    },
+  };
+};
+
 /** The owner key described by a stored config. Nothing is read or called until it is used. */
 export const createOwnerSigner = (config: OwnerSignerConfig, deps: OwnerSignerDeps = {}): OwnerKey =>
-  config.kind === 'local' ? createLocalOwnerKey(config, deps) : createAwsKmsOwnerKey(config, deps, deps);
+  config.kind === 'local'
+    ? createLocalOwnerKey(config, deps)
+    : lazyOwnerKey(
+        'aws-kms',
+        async () => (await loadAwsKmsOwnerKey()).createAwsKmsOwnerKey(config, deps, deps),
+        { kind: 'aws-kms', secondFactor: config.mfaSerial === undefined ? 'none' : 'mfa' },
+      );
 
 /** Creates the key (new keystore, or a KMS key unless one is named) and returns the config to store. */
 export const provisionOwnerKey = async (
@@ -32,7 +72,7 @@ export const provisionOwnerKey = async (
 ): Promise<{ config: OwnerSignerConfig; publicKey: Address }> => {
   if (spec.kind === 'local') return provisionLocalOwnerKey(spec, deps);
   const { kind: _kind, ...awsSpec } = spec;
-  const { config, publicKey } = await provisionAwsKmsOwnerKey(awsSpec, deps);
+  const { config, publicKey } = await (await loadAwsKmsOwnerKey()).provisionAwsKmsOwnerKey(awsSpec, deps);
   return { config, publicKey };
 };
 

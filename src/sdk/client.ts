@@ -59,6 +59,18 @@ export class WaiaasClient {
     return response.body;
   }
 
+  /**
+   * Readiness: every part read live now (health() answers from state refreshed in the background).
+   * `ready` is true only when the status is ok; the document says what is not.
+   */
+  async ready(call?: CallOptions): Promise<Health & { ready: boolean }> {
+    const response = await this.http.request<Health>(
+      { method: 'GET', path: '/v1/ready', auth: false, acceptStatuses: [503] },
+      call,
+    );
+    return { ...response.body, ready: response.body.status === 'ok' };
+  }
+
   /** The enclave's attestation document; pass a hex nonce so it cannot be a replay. */
   async attestation(params: { nonce?: string } = {}, call?: CallOptions): Promise<Attestation> {
     const response = await this.http.request<Attestation>(

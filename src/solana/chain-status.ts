@@ -1,4 +1,4 @@
-import { address, createSolanaRpc } from '@solana/kit';
+import { createJsonRpcTransport } from './json-rpc.ts';
 
 export const SQUADS_PROGRAM_ID = 'SQDS4ep65T869zMMBKyuUq6aD6EgTu8psMjkvj52pCf';
 
@@ -23,29 +23,28 @@ export const squadsMissingFix =
 
 /**
  * Asks the chain whether it answers and whether the Squads v4 program is deployed on it: the same
- * question on localnet, devnet and mainnet, so health reads the same everywhere.
+ * question on localnet, devnet and mainnet, so health reads the same everywhere. Plain JSON-RPC (the
+ * daemon's own transport): a whole RPC client library would cost the daemon megabytes for three calls.
  */
 export async function readChainStatus(rpcUrl: string, timeoutMs = 2_000): Promise<ChainStatus> {
-  const rpc = createSolanaRpc(rpcUrl);
   const started = performance.now();
-  const abortSignal = AbortSignal.timeout(timeoutMs);
+  let rpc: ReturnType<typeof createJsonRpcTransport> | undefined;
   try {
+    rpc = createJsonRpcTransport(rpcUrl, { timeoutMs, maxSockets: 3 });
     const [slot, version, program] = await Promise.all([
-      rpc.getSlot().send({ abortSignal }),
-      rpc.getVersion().send({ abortSignal }),
-      rpc
-        .getAccountInfo(address(SQUADS_PROGRAM_ID), {
-          encoding: 'base64',
-          dataSlice: { offset: 0, length: 0 },
-        })
-        .send({ abortSignal }),
+      rpc.call<number | string>('getSlot', [{ commitment: 'confirmed' }]),
+      rpc.call<{ 'solana-core'?: string }>('getVersion', []),
+      rpc.call<{ value: { executable?: boolean } | null }>('getAccountInfo', [
+        SQUADS_PROGRAM_ID,
+        { encoding: 'base64', dataSlice: { offset: 0, length: 0 }, commitment: 'confirmed' },
+      ]),
     ]);
     const deployed = program.value?.executable === true;
     return {
       ok: true,
       rpcUrl,
-      slot: slot.toString(),
-      version: version['solana-core'],
+      slot: BigInt(slot).toString(),
+      ...(version['solana-core'] === undefined ? {} : { version: version['solana-core'] }),
       latencyMs: Math.round(performance.now() - started),
       squads: deployed ? { status: 'loaded' } : { status: 'missing', fix: squadsMissingFix },
     };
@@ -57,5 +56,7 @@ export async function readChainStatus(rpcUrl: string, timeoutMs = 2_000): Promis
       error: error instanceof Error ? error.message.split('\n')[0] : 'unreachable',
       squads: { status: 'unknown' },
     };
+  } finally {
+    rpc?.close();
   }
 }

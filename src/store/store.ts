@@ -3,7 +3,6 @@ import { type Kysely, sql } from 'kysely';
 import { WaiaasError } from '../core/errors.ts';
 import type { EngineHandle, StoreEngine, StoreLogger } from './engine.ts';
 import { type MigrateOptions, type MigrationResult, runMigrations } from './migrate.ts';
-import { openPostgres } from './postgres.ts';
 import type { Database } from './schema.ts';
 import { openSqlite } from './sqlite.ts';
 
@@ -50,6 +49,8 @@ export interface Store {
 
 const openEngine = async (options: StoreOptions): Promise<EngineHandle> => {
   if (options.url !== undefined && options.url !== '') {
+    // Loaded only for PostgreSQL: the embedded default never needs the pg driver in memory.
+    const { openPostgres } = await import('./postgres.ts');
     return openPostgres({
       url: options.url,
       schema: options.schema,

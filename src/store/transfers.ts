@@ -183,7 +183,11 @@ export interface WindowUsage {
   transfersInRateWindow: number;
 }
 
-/** One round trip for both counters; the daily sum reads only the covering index. */
+/**
+ * Both counters summed from the transfer rows themselves: the exact reference the window buckets
+ * (window-buckets.ts, which reservations read) are tested and benchmarked against. Its cost grows with
+ * the rows in the window.
+ */
 export const windowUsage = async (
   db: Kysely<Database>,
   walletId: string,

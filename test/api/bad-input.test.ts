@@ -410,9 +410,10 @@ describeWithSquads('the bad-input battery', () => {
         if ((op.parameters ?? []).some((parameter) => parameter.in === 'path'))
           need(404, 'it names a resource');
         if (path !== '/v1/health') need(429, 'it is rate limited');
-        // Health answers 503 with its own status document (what is down), not a problem.
+        // Health and readiness answer 503 with their own status document (what is down), not a problem.
         const errors = statuses.filter(
-          (status) => Number(status) >= 400 && !(path === '/v1/health' && status === '503'),
+          (status) =>
+            Number(status) >= 400 && !((path === '/v1/health' || path === '/v1/ready') && status === '503'),
         );
         for (const status of errors) {
           if (!JSON.stringify(op.responses[status]).includes('#/components/schemas/Problem'))

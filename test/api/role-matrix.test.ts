@@ -54,6 +54,7 @@ const L = 'UNLOCK';
 const MATRIX: Record<string, readonly Expected[]> = {
   //                                                         none revoked expired operator otherAgent agent otherOwner owner
   'GET /v1/health':                                          [200, 200,    200,    200,     200,       200,  200,       200],
+  'GET /v1/ready':                                           [200, 200,    200,    200,     200,       200,  200,       200],
   'GET /v1/attestation':                                     [200, 200,    200,    200,     200,       200,  200,       200],
   'GET /metrics':                                            [U,   R,      E,      200,     F,         F,    F,         F  ],
   'GET /v1/audit':                                           [U,   R,      E,      200,     F,         F,    200,       200],

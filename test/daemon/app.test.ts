@@ -62,8 +62,13 @@ forEachEngine((engine, { makeStore }) => {
         },
       });
       await other.close();
+      // Health answers from state refreshed in the background: the loss shows within a refresh.
+      await expect
+        .poll(async () => (await brokenApp.inject({ method: 'GET', url: '/v1/health' })).statusCode, {
+          timeout: 10_000,
+        })
+        .toBe(503);
       const response = await brokenApp.inject({ method: 'GET', url: '/v1/health' });
-      expect(response.statusCode).toBe(503);
       expect(response.json()).toMatchObject({ status: 'down', db: { ok: false } });
       await brokenApp.close();
     });

@@ -21,6 +21,15 @@ describeWithSquads('daemon runtime: health and attestation', () => {
 
   it('health reports the enclave, the funded fee payer and how owner keys are protected', async () => {
     await createOwnerWalletSession(daemon.app, daemon.runtime.store);
+    // Health answers from state refreshed in the background: the new owner shows within a refresh.
+    await expect
+      .poll(
+        async () => (await daemon.app.inject({ method: 'GET', url: '/v1/health' })).json().ownerKeys?.owners,
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBe(1);
     const health = (await daemon.app.inject({ method: 'GET', url: '/v1/health' })).json();
     expect(health.status).toBe('ok');
     // The two modes are named plainly: here a separate process, seeds sealed by its own key.

@@ -33,6 +33,7 @@ type Invocation = (client: WaiaasClient) => Promise<unknown>;
 /** Every SDK method, called with every optional parameter it can send. */
 const invocations: Record<string, Invocation> = {
   health: (c) => c.health(),
+  ready: (c) => c.ready(),
   attestation: (c) => c.attestation({ nonce: 'ab' }),
   usage: (c) => c.usage(ID),
   balance: (c) => c.balance(ID),

@@ -1,7 +1,7 @@
 /**
  * L1 as the reservation would run it, without reserving: the wallet's status, then decideTransfer with
- * the server's counters read from the transfers table (what counts against the daily budget in the
- * rolling window, and the transfers of the rate window).
+ * the server's counters read as the reservation reads them, from the window buckets (what counts
+ * against the daily budget in the rolling window, and the transfers of the rate window).
  */
 import type { Kysely } from 'kysely';
 import {
@@ -13,7 +13,8 @@ import {
   type TransferIntent,
 } from '../../core/policy.ts';
 import type { Database, Wallet } from '../../store/index.ts';
-import { type WindowUsage, windowUsage } from '../../store/transfers.ts';
+import type { WindowUsage } from '../../store/transfers.ts';
+import { readWindowUsage } from '../../store/window-buckets.ts';
 import type { LayerVerdict } from './types.ts';
 import { fromDecision, refused } from './verdict.ts';
 
@@ -31,7 +32,7 @@ export async function serverLayer(
   intent: TransferIntent,
   nowMs: number,
 ): Promise<ServerLayer> {
-  const usage = await windowUsage(
+  const usage = await readWindowUsage(
     db,
     wallet.id,
     intent.asset,

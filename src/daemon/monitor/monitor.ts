@@ -48,6 +48,8 @@ export interface MonitorDeps {
   readonly now?: () => number;
   /** The chain, for spending that bypassed the daemon (chain-check.ts); without it that rule is off. */
   readonly connection?: Connection;
+  /** Told of every alert that froze a wallet (metrics). */
+  readonly onAlert?: (alert: Alert) => void;
 }
 
 export interface Monitor {
@@ -206,6 +208,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       reasonOfAlert(alert, now()),
     );
     if (block.changed) {
+      deps.onAlert?.(alert);
       deps.logger.warn(
         { walletId: alert.walletId, rule: alert.rule, details: alert.details },
         'monitor froze a wallet on the server',

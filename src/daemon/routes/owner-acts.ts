@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { isWaiaasError } from '../../core/errors.ts';
 import { policyDocumentSchema } from '../../core/policy.ts';
 import { ownerUnlock, requireRole } from '../auth.ts';
 import { changePolicy } from '../owner-acts/change-policy.ts';
@@ -9,6 +10,7 @@ import { freezeWallet } from '../owner-acts/freeze.ts';
 import { resumeWallet } from '../owner-acts/resume.ts';
 import { rotateAgentKey } from '../owner-acts/rotate-agent-key.ts';
 import { withdraw } from '../owner-acts/withdraw.ts';
+import { domainMetricsOf } from '../plugins/metrics.ts';
 import { problemSchema } from '../problem.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { addressSchema, amountSchema, idParamsSchema } from '../schemas.ts';
@@ -144,7 +146,13 @@ export const ownerActRoutes =
           owner: ownerOf(request.principal),
           walletId: request.params.id,
           unlock: ownerUnlock(request),
+        }).catch((error: unknown) => {
+          // The server block stands even when the owner's second factor then failed.
+          if (isWaiaasError(error) && error.details.serverBlocked === true && error.details.changed === true)
+            domainMetricsOf(runtime).frozen('owner');
+          throw error;
         });
+        if (result.server.changed) domainMetricsOf(runtime).frozen('owner');
         const pending = result.chain.status === 'pending' || result.enclave.status === 'pending';
         return reply.status(pending ? 202 : 200).send(result);
       },

@@ -4,6 +4,7 @@
  */
 import type { PublicKey } from '@solana/web3.js';
 import type { TransferRecord } from '../../store/transfers.ts';
+import { domainMetricsOf } from '../plugins/metrics.ts';
 import { type PipelineContext, reachedStep } from './context.ts';
 import { type ChainOutcome, confirmLanding } from './steps/confirm.ts';
 import { recordOutcome } from './steps/record.ts';
@@ -39,12 +40,14 @@ export async function driveSigned(
   const lastValidBlockHeight = record.lastValidBlockHeight;
   if (signature === null || lastValidBlockHeight === null) return record;
   let outcome: ChainOutcome | undefined;
+  const timer = domainMetricsOf(ctx.runtime).chainConfirmSeconds.startTimer();
   if (options.fresh || (await stillUnsent(ctx, record))) {
     const sent = await submit(ctx, options.wire, { skipPreflight: options.skipPreflight });
     await reachedStep(ctx, 'submitted', record);
     if (sent.kind === 'rejected') outcome = { kind: 'failed', error: sent.error };
   }
   outcome ??= await confirmLanding(ctx, signature, lastValidBlockHeight, options.vault);
+  timer({ outcome: outcome.kind });
   await reachedStep(ctx, 'confirmed', record);
   const final = await recordOutcome(ctx, record, outcome, options.approvalTimeoutSeconds);
   await reachedStep(ctx, 'recorded', final);

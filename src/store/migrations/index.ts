@@ -8,6 +8,7 @@ import { enclaveCheckpoints } from './0007_enclave_checkpoints.ts';
 import { feeSpends } from './0008_fee_spends.ts';
 import { ownerUnlockThrottle } from './0009_owner_unlock_throttle.ts';
 import { x402 } from './0012_x402.ts';
+import { windowBucketsRevocationEpoch } from './0013_window_buckets_revocation_epoch.ts';
 import type { Migration } from './migration.ts';
 
 /** Every migration, in order. Append only. */
@@ -22,4 +23,5 @@ export const migrations: readonly Migration[] = [
   feeSpends,
   ownerUnlockThrottle,
   x402,
+  windowBucketsRevocationEpoch,
 ];

@@ -3,6 +3,7 @@
  * transfer id, so the delay tier is timed from the enclave's first sight of this transfer.
  */
 import { isWaiaasError, type WaiaasError } from '../../../core/errors.ts';
+import { domainMetricsOf } from '../../plugins/metrics.ts';
 import type { PipelineContext } from '../context.ts';
 import { addSignature, type BuiltTransaction } from './signed-message.ts';
 
@@ -12,9 +13,16 @@ export async function enclaveSign(
   requestId: string,
   built: BuiltTransaction,
 ): Promise<void> {
-  const result = await ctx.runtime.enclave.use((client) =>
-    client.sign(walletId, built.message, { requestId }),
-  );
+  const timer = domainMetricsOf(ctx.runtime).enclaveSignSeconds.startTimer();
+  const result = await ctx.runtime.enclave
+    .use((client) => client.sign(walletId, built.message, { requestId }))
+    .catch((error: unknown) => {
+      const refused =
+        isWaiaasError(error) && error.layer === 'enclave' && error.code !== 'ENCLAVE_UNAVAILABLE';
+      timer({ outcome: refused ? 'refused' : 'error' });
+      throw error;
+    });
+  timer({ outcome: 'signed' });
   addSignature(built, result.publicKey, result.signature);
 }
 

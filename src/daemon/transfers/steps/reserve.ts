@@ -2,9 +2,10 @@
  * Step 3: L1 and the reservation, in one write transaction so that N concurrent requests can never
  * exceed a cap. Under the wallet's lock (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite) it
  * re-reads the wallet's status (a frozen wallet gets nothing), finds an earlier request under the same
- * idempotency key, sums the daily window and the rate window, decides, charges what the fee payer
- * will spend for it to the wallet's fee budget, and inserts the transfer already counting against the
- * budget.
+ * idempotency key, reads the daily and rate windows from their buckets (a cost independent of the
+ * wallet's history), decides, charges what the fee payer will spend for it to the wallet's fee budget,
+ * and inserts the transfer already counting against the budget (the insert's trigger adds it to the
+ * buckets in this same transaction).
  */
 import { randomBytes } from 'node:crypto';
 import { WaiaasError } from '../../../core/errors.ts';
@@ -15,8 +16,8 @@ import {
   insertTransfer,
   lockWalletGate,
   type TransferRecord,
-  windowUsage,
 } from '../../../store/transfers.ts';
+import { readWindowUsage } from '../../../store/window-buckets.ts';
 import { recordTransferEvent } from '../../notifier/transfer-events.ts';
 import { chargeReservation, plannedFees } from '../approval/fee-budget.ts';
 import type { PipelineContext } from '../context.ts';
@@ -60,7 +61,7 @@ export async function reserve(ctx: PipelineContext, request: TransferRequest): P
 
     const nowMs = ctx.now();
     const asset = assetOf(request);
-    const usage = await windowUsage(
+    const usage = await readWindowUsage(
       trx,
       request.walletId,
       asset,
