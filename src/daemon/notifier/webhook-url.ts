@@ -22,6 +22,9 @@
 import { lookup } from 'node:dns/promises';
 import ipaddr from 'ipaddr.js';
 import { WaiaasError } from '../../core/errors.ts';
+import { forbiddenRange, isLocalName, normaliseHost, parseOutboundUrl } from '../net/outbound.ts';
+
+export { forbiddenRange, normaliseHost };
 
 export interface ResolvedAddress {
   readonly address: string;
@@ -44,14 +47,6 @@ export interface WebhookAllowList {
 }
 
 export const emptyAllowList: WebhookAllowList = { names: new Set(), ranges: [] };
-
-/** `localhost.` and `LocalHost` are `localhost`; `[::1]` is `::1`. */
-export const normaliseHost = (host: string): string =>
-  host
-    .trim()
-    .toLowerCase()
-    .replace(/^\[(.*)\]$/, '$1')
-    .replace(/\.+$/, '');
 
 const parseRange = (entry: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefined => {
   if (entry.includes('/')) {
@@ -93,23 +88,6 @@ const inAllowedRange = (address: ipaddr.IPv4 | ipaddr.IPv6, allow: WebhookAllowL
   );
 };
 
-/**
- * Why an address must not be reached, or undefined when it is a public unicast address. Only
- * ipaddr.js's `unicast` is allowed; ::/96 (IPv4-compatible, deprecated) is unicast to it but embeds
- * an IPv4 address, so it is refused too.
- */
-export function forbiddenRange(address: ipaddr.IPv4 | ipaddr.IPv6): string | undefined {
-  const range = address.range();
-  if (range !== 'unicast') return range;
-  if (address.kind() === 'ipv6') {
-    const parts = (address as ipaddr.IPv6).parts;
-    if (parts.slice(0, 6).every((part) => part === 0)) return 'ipv4Compatible';
-  }
-  return undefined;
-}
-
-const FORBIDDEN_NAME = /(^|\.)(localhost|local|internal|home\.arpa)$/;
-
 export const webhookUrlForbidden = (reason: string, details: Record<string, unknown> = {}) =>
   new WaiaasError('WEBHOOK_URL_FORBIDDEN', {
     message: `The webhook URL points where webhooks may not go: ${reason}.`,
@@ -145,7 +123,7 @@ export async function checkWebhookDestination(
     const parsed = ipaddr.parse(hostname);
     addresses = [{ address: parsed.toString(), family: parsed.kind() === 'ipv4' ? 4 : 6 }];
   } else {
-    if (!nameAllowed && FORBIDDEN_NAME.test(hostname)) {
+    if (!nameAllowed && isLocalName(hostname)) {
       throw webhookUrlForbidden(`${hostname} is a local or internal name`, { host: hostname });
     }
     try {
@@ -186,21 +164,7 @@ export async function assertWebhookDestination(url: URL, rules: DestinationRules
  * The URL's form: an absolute http(s) URL without credentials or fragment. Where it points is
  * checked by checkWebhookDestination.
  */
-export function parseWebhookUrl(value: string): URL {
-  const refuse = (reason: string) =>
-    new WaiaasError('VALIDATION_FAILED', {
-      message: `Invalid webhook URL: ${reason}.`,
-      details: { field: 'url' },
-    });
-  if (value.length > 2048) throw refuse('longer than 2048 characters');
-  if (!URL.canParse(value)) throw refuse('not an absolute URL');
-  const url = new URL(value);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refuse('only http and https are allowed');
-  if (url.username !== '' || url.password !== '') throw refuse('credentials in the URL are not allowed');
-  if (url.hash !== '') throw refuse('a fragment is not allowed');
-  if (url.hostname === '') throw refuse('no host');
-  return url;
-}
+export const parseWebhookUrl = (value: string): URL => parseOutboundUrl(value, 'webhook URL');
 
 /** The URL without its query, for audit entries (a query string may carry a receiver's key). */
 export const describeWebhookUrl = (url: URL): string => `${url.origin}${url.pathname}`;
