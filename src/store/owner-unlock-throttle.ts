@@ -33,7 +33,16 @@ export const lockUnlockThrottle = async (
   ownerId: string,
 ): Promise<UnlockThrottleState | undefined> => {
   let query = trx.selectFrom('owner_unlock_throttle').selectAll().where('owner_id', '=', ownerId);
-  if (engine === 'postgres') query = query.forUpdate();
+  if (engine === 'postgres') {
+    // FOR UPDATE locks nothing while the row does not exist, and two first guesses would both count
+    // from zero: an empty row is made first (a concurrent insert waits on the key), then locked.
+    await trx
+      .insertInto('owner_unlock_throttle')
+      .values({ owner_id: ownerId, failures: 0n, last_attempt_at: 0n, locked_until: 0n })
+      .onConflict((conflict) => conflict.column('owner_id').doNothing())
+      .execute();
+    query = query.forUpdate();
+  }
   const row = await query.executeTakeFirst();
   return (
     row && {

@@ -4,7 +4,7 @@
  * (each its own store, runtime, enclave and cache) share one database: on PostgreSQL one schema, on
  * SQLite one file.
  */
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -33,7 +33,7 @@ describeWithSquads('principal cache across replicas', () => {
       for (const daemon of running.splice(0).reverse()) await daemon.close();
     });
 
-    /** Two replicas: the second shares the first's keys (daemon secret, enclave vault, fee payer). */
+    /** Two replicas: the second shares the first's keys (daemon secret, fee payer) and enclave vault key. */
     const twoDaemons = async () => {
       const database = await makeDatabase();
       const first = await startTestDaemon({ localnet, store: () => database.open() });
@@ -41,6 +41,8 @@ describeWithSquads('principal cache across replicas', () => {
       const created = await createOwnerWalletSession(first.app, first.runtime.store);
       const secondDir = mkdtempSync(join(tmpdir(), 'waiaas-replica-b-'));
       cpSync(join(first.dataDir, 'keys'), join(secondDir, 'keys'), { recursive: true });
+      mkdirSync(join(secondDir, 'enclave'), { mode: 0o700 });
+      cpSync(join(first.dataDir, 'enclave', 'vault.key'), join(secondDir, 'enclave', 'vault.key'));
       const second = await startTestDaemon({ localnet, dataDir: secondDir, store: () => database.open() });
       running.push(second);
       return { first, second, ...created };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keypair } from '@solana/web3.js';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { verifyAttestation } from '../../src/attestation/index.ts';
 import type { Address } from '../../src/core/address.ts';
 import { isWaiaasError } from '../../src/core/errors.ts';
@@ -103,8 +103,14 @@ describeWithSquads('daemon runtime: health and attestation', () => {
     await kmsOwner('own_policy_says_mfa', true);
     await kmsOwner('own_policy_unknown');
     await kmsOwner('own_policy_without_mfa', false);
-    const health = (await daemon.app.inject({ method: 'GET', url: '/v1/health' })).json();
-    expect(health.ownerKeys).toMatchObject({ awsKmsWithMfa: 1, awsKmsWithoutMfa: 2 });
+    // Health is read in the background (every 2 s): the new owners show within a few seconds.
+    await vi.waitFor(
+      async () => {
+        const health = (await daemon.app.inject({ method: 'GET', url: '/v1/health' })).json();
+        expect(health.ownerKeys).toMatchObject({ awsKmsWithMfa: 1, awsKmsWithoutMfa: 2 });
+      },
+      { timeout: 10_000, interval: 100 },
+    );
   });
 
   it('refuses a malformed nonce with a 400 and its code', async () => {

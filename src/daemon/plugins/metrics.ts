@@ -127,6 +127,7 @@ async function readDatabaseFigures(store: Store): Promise<DatabaseFigures> {
   };
 }
 
+/** One database read serves every gauge of a scrape; the next scrape reads again (see `beginScrape`). */
 const SCRAPE_REUSE_MS = 1_000;
 
 export class DomainMetrics {
@@ -317,6 +318,11 @@ export class DomainMetrics {
   alerted(rule: string): void {
     this.monitorAlerts.inc({ rule });
     this.frozen(rule);
+  }
+
+  /** Called as a scrape starts, so that its figures are read after everything that came before it. */
+  beginScrape(): void {
+    this.#figures = undefined;
   }
 
   observeHealth(health: Health): void {
