@@ -199,6 +199,12 @@ export const errorCatalogue = {
     true,
     'Retry shortly; the daemon restarts the enclave.',
   ),
+  ENCLAVE_CHANNEL_REFUSED: entry(
+    502,
+    'The enclave refused the channel',
+    false,
+    "Give every replica the same daemon secret (keys/): the enclave's channel key is derived from it.",
+  ),
   ENCLAVE_PROTOCOL_ERROR: entry(
     502,
     'Enclave protocol error',

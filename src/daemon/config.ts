@@ -160,6 +160,11 @@ const keySchemas = {
     .max(0xffffffff, 'expected a vsock port below 2^32')
     .default(5000),
   enclave_attestation_root: z.string().trim().min(1, 'expected a path to a PEM certificate').optional(),
+  enclave_instance_stale_ms: z.coerce
+    .number({ error: 'expected milliseconds without a heartbeat after which an enclave instance is gone' })
+    .int('expected whole milliseconds')
+    .min(1_000, 'expected 1000 ms or more')
+    .default(10_000),
 } as const;
 
 type ConfigKey = keyof typeof keySchemas;
@@ -236,6 +241,8 @@ export interface EnclaveConfig {
   readonly vsockPort: number;
   /** A PEM root for the enclave's attestation instead of AWS's (stand-ins in tests only). */
   readonly attestationRoot: string | undefined;
+  /** Another replica's enclave instance this long without a heartbeat is gone: its wallets move. */
+  readonly instanceStaleMs: number;
 }
 
 export class ConfigError extends Error {
@@ -365,6 +372,7 @@ function enclaveConfigOf(values: Record<string, unknown>, nameOf: (key: ConfigKe
     vsockCid: values.enclave_vsock_cid as number,
     vsockPort: values.enclave_vsock_port as number,
     attestationRoot: values.enclave_attestation_root as string | undefined,
+    instanceStaleMs: values.enclave_instance_stale_ms as number,
   };
   if (enclave.isolation === 'nitro' && enclave.pcr0 === undefined) {
     throw new ConfigError(
@@ -428,6 +436,7 @@ export const defaultConfigToml = `# WAIaaS configuration. Every key can be overr
 # webhook_allow_hosts = ["hooks.internal.example", "10.0.5.0/24"]
 # program_source_rpc = "https://api.mainnet-beta.solana.com"   # where quickstart fetches the Squads program
 # monitor_chain_check_ms = 5000          # read the chain for spends the daemon did not make (a leaked agent key); 0 = off
+# enclave_instance_stale_ms = 10000      # another replica's enclave this long without a heartbeat is gone: its wallets move
 `;
 
 /**

@@ -8,6 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { type ErrorCode, errorCatalogue, WaiaasError } from '../core/errors.ts';
 import type { PolicyBundle } from '../core/policy.ts';
 import type { SealedAgentKey } from '../enclave/agent-keys.ts';
+import { channelProof, channelRefused } from '../enclave/channel.ts';
 import {
   type DecodedSignResponse,
   decodeSignResponse,
@@ -44,6 +45,8 @@ export interface EnclaveClientOptions {
   /** Deadline per request, from sending to the answer. */
   readonly timeoutMs?: number;
   readonly connectTimeoutMs?: number;
+  /** The deployment's channel key: every connection proves it first (src/enclave/channel.ts). */
+  readonly channelKey?: Uint8Array;
 }
 
 export type EnclaveSignResult = DecodedSignResponse;
@@ -77,6 +80,7 @@ export class EnclaveClient {
   readonly #socketPath: string;
   readonly #timeoutMs: number;
   readonly #connectTimeoutMs: number;
+  readonly #channelKey: Uint8Array | undefined;
   #onChange: EnclaveChangeListener | undefined;
   #onConnectionLost: (() => void) | undefined;
   readonly #pending = new Map<number, Pending>();
@@ -90,6 +94,7 @@ export class EnclaveClient {
     this.#socketPath = options.socketPath;
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
+    this.#channelKey = options.channelKey;
     this.#onChange = options.onChange;
   }
 
@@ -117,8 +122,17 @@ export class EnclaveClient {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.setNoDelay(true);
-        this.#socket = socket;
-        resolve(socket);
+        // Requests wait for the handshake: only a proven connection is handed out.
+        this.#handshake(socket).then(
+          () => {
+            this.#socket = socket;
+            resolve(socket);
+          },
+          (error: unknown) => {
+            socket.destroy();
+            reject(error);
+          },
+        );
       });
       socket.on('data', (chunk: Buffer) => {
         for (const event of decoder.push(chunk)) {
@@ -202,10 +216,30 @@ export class EnclaveClient {
     return id;
   }
 
+  /** Proves the channel key on a new connection (nothing to do without one). */
+  async #handshake(socket: Socket): Promise<void> {
+    if (this.#channelKey === undefined) return;
+    const key = this.#channelKey;
+    const hello = async (args: OpArgs<'HELLO'>) => {
+      const frame = await this.#send(socket, (id) => encodeJsonFrame(jsonOps.HELLO.code, id, args));
+      return jsonOps.HELLO.result.parse(JSON.parse(frame.payload.toString('utf8')));
+    };
+    const first = await hello({});
+    if (first.authenticated) return;
+    if (first.challenge === undefined)
+      throw new WaiaasError('ENCLAVE_PROTOCOL_ERROR', { details: { reason: 'HELLO without a challenge' } });
+    const proof = channelProof(key, Buffer.from(first.challenge, 'base64')).toString('base64');
+    if (!(await hello({ proof })).authenticated) throw channelRefused('proof not accepted');
+  }
+
   #request(build: (id: number) => Buffer): Promise<Frame> {
     const socket = this.#socket;
     // Connected: send in this tick (no await on the hot path); otherwise connect first.
     if (socket === undefined || socket.destroyed) return this.#connect().then(() => this.#request(build));
+    return this.#send(socket, build);
+  }
+
+  #send(socket: Socket, build: (id: number) => Buffer): Promise<Frame> {
     const id = this.#id();
     let frame: Buffer;
     try {

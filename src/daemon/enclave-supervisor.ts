@@ -45,10 +45,13 @@ export interface EnclaveSupervisorOptions {
   /** More arguments for `waiaas enclave` in process mode (its vault, e.g. `--vault aws-kms …`). */
   readonly enclaveArgs?: readonly string[] | (() => readonly string[]);
   /**
-   * One line for the child's stdin, asked for at every start (process mode): the passphrase of the
-   * legacy vault while it is being migrated, never anything else. Undefined: stdin is closed empty.
+   * The child's stdin, asked for at every start (process mode): the channel key (`--channel-key-stdin`)
+   * and the passphrase of the legacy vault while it is being migrated, a line each, never anything
+   * else. Undefined: stdin is closed empty.
    */
   readonly stdinLine?: () => string | undefined;
+  /** The deployment's channel key, proven on every connection (the enclave gets it on stdin). */
+  readonly channelKey?: Uint8Array;
   /**
    * Attach mode: the command that keeps `socketPath` bridged to the enclave (e.g. socat to vsock);
    * restarted when it exits. Without it, something else keeps the socket.
@@ -163,6 +166,7 @@ export class EnclaveSupervisor extends EventEmitter {
     this.#options = options;
     this.client = new EnclaveClient({
       socketPath: options.socketPath,
+      ...(options.channelKey === undefined ? {} : { channelKey: options.channelKey }),
       ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
     });
     if (options.mode === 'attach') this.client.setOnConnectionLost(() => this.#attachmentLost());

@@ -16,7 +16,10 @@
  *     (SET_AWS_CREDENTIALS); they open nothing without the attestation.
  * Journal: in the state dir with the local vault; in memory with KMS (see below).
  * Legacy vault (--legacy-vault-keystore PATH): the keystore the daemon used to hold, opened with the
- * passphrase on the first line of stdin, only to re-seal what it sealed (MIGRATE_LEGACY_VAULT).
+ * passphrase read from stdin, only to re-seal what it sealed (MIGRATE_LEGACY_VAULT).
+ * Channel (--channel-key-stdin): the deployment's channel key is the first line of stdin (base64);
+ * every connection must prove it holds it before any other request (channel.ts), so replicas other
+ * than this enclave's parent can reach it, and nothing else on the host can.
  *
  * Prints one JSON line `{"event":"ready",…}` on stdout once it listens; logs go to stderr.
  */
@@ -48,21 +51,27 @@ export const ENCLAVE_SOCKET_FILE = 'enclave.sock';
 const usage =
   'Usage: waiaas enclave (--socket PATH | --vsock PORT) --state-dir DIR [--attestation dev|nitro|none] ' +
   '[--vault local|aws-kms] [--kms-key-id ID --kms-region REGION [--kms-endpoint URL]] ' +
-  '[--legacy-vault-keystore PATH]';
+  '[--legacy-vault-keystore PATH] [--channel-key-stdin]';
 
 const configError = (message: string, key: string) =>
   new WaiaasError('CONFIG_INVALID', { message: `${message}\n${usage}`, details: { key } });
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-const readFirstStdinLine = async (): Promise<string> => {
+/** The first `count` lines of stdin (fewer when it ends first). */
+const readStdinLines = async (count: number): Promise<string[]> => {
+  const out: string[] = [];
+  if (count === 0) return out;
   const lines = createInterface({ input: process.stdin, terminal: false });
   try {
-    for await (const line of lines) return line;
+    for await (const line of lines) {
+      out.push(line);
+      if (out.length === count) break;
+    }
   } finally {
     lines.close();
   }
-  return '';
+  return out;
 };
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -157,6 +166,7 @@ export async function run(args: string[]): Promise<number> {
       'kms-region': { type: 'string' },
       'kms-endpoint': { type: 'string' },
       'legacy-vault-keystore': { type: 'string' },
+      'channel-key-stdin': { type: 'boolean' },
     },
   });
   if ((values.socket === undefined) === (values.vsock === undefined))
@@ -186,12 +196,22 @@ export async function run(args: string[]): Promise<number> {
   }
   const vault = opened.vault;
 
-  let legacyVault: (EnclaveVault & { close(): Promise<void> }) | undefined;
+  // stdin: the channel key's line first (base64), then the legacy vault's passphrase, as asked for.
   const legacyPath = values['legacy-vault-keystore'];
+  const wantsKey = values['channel-key-stdin'] === true;
+  const stdinLines = await readStdinLines((wantsKey ? 1 : 0) + (legacyPath === undefined ? 0 : 1));
+  let channelKey: Buffer | undefined;
+  if (wantsKey) {
+    channelKey = Buffer.from(stdinLines.shift() ?? '', 'base64');
+    if (channelKey.length < 32)
+      throw configError('the channel key (stdin) must be 32 bytes or more', 'channel-key-stdin');
+  }
+
+  let legacyVault: (EnclaveVault & { close(): Promise<void> }) | undefined;
   if (legacyPath !== undefined) {
     // argon2id (64 MiB) runs in a child process that gives its memory back when it exits.
     setArgon2Isolation('child-process');
-    const passphrase = await readFirstStdinLine();
+    const passphrase = stdinLines.shift();
     if (!passphrase)
       throw configError('the legacy vault passphrase is read from stdin', 'legacy-vault-keystore');
     legacyVault = await openLocalVault({ kind: 'local', keystorePath: resolve(legacyPath) }, passphrase);
@@ -220,6 +240,7 @@ export async function run(args: string[]): Promise<number> {
   const pacer = createGcPacer({ collect });
   const serveOptions = {
     log,
+    ...(channelKey ? { channelKey } : {}),
     onRequest: (kind: number) => pacer.noteRequest(kind !== Op.SIGN && kind !== Op.PING),
   };
   const socketPath = resolve(values.socket ?? join(stateDir, ENCLAVE_SOCKET_FILE));

@@ -43,6 +43,7 @@ export const Op = {
   HALT: 0x19,
   SET_AWS_CREDENTIALS: 0x1a,
   MIGRATE_LEGACY_VAULT: 0x1b,
+  HELLO: 0x1c,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 export const RESPONSE_OK = 0x80;
@@ -397,6 +398,16 @@ interface JsonOpSpec {
 }
 
 export const jsonOps = {
+  HELLO: {
+    code: Op.HELLO,
+    /**
+     * The channel handshake (channel.ts): without `proof`, the enclave answers a fresh challenge;
+     * with it (HMAC-SHA256 of the challenge under the deployment's channel key), the connection may
+     * make every other request.
+     */
+    args: z.object({ proof: z.base64().max(128).optional() }),
+    result: z.object({ challenge: z.base64().optional(), authenticated: z.boolean() }),
+  },
   CREATE_AGENT_KEY: {
     code: Op.CREATE_AGENT_KEY,
     args: z.object({ walletId, ownerPublicKey: text(64), multisig: text(64) }),

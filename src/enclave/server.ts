@@ -9,6 +9,7 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { z } from 'zod';
 import { type ErrorCode, isWaiaasError, WaiaasError } from '../core/errors.ts';
+import { ChannelGate, channelRefused } from './channel.ts';
 import type { AgentEnclave } from './enclave.ts';
 import {
   CHECKPOINT_BATCH,
@@ -46,6 +47,8 @@ export interface ServeOptions {
   readonly log?: (line: string) => void;
   /** Called once per request frame, after it was answered (or its answer started, for async ops). */
   readonly onRequest?: (kind: number) => void;
+  /** The deployment's channel key: every connection proves it holds it first (channel.ts). */
+  readonly channelKey?: Uint8Array;
 }
 
 const protocolError = (reason: string, details: Record<string, unknown> = {}): WireError => ({
@@ -107,6 +110,8 @@ const handlers: Handlers = {
   },
   SET_AWS_CREDENTIALS: (enclave, args) => enclave.setAwsCredentials(args),
   MIGRATE_LEGACY_VAULT: (enclave, args) => enclave.migrateLegacyVault(args.keys),
+  // Answered by the connection (answerGated), which holds the handshake's state.
+  HELLO: () => ({ authenticated: true }),
 };
 
 const runJsonOp = async (enclave: AgentEnclave, name: JsonOpName, input: unknown): Promise<unknown> => {
@@ -160,6 +165,33 @@ export const answerFrame = (enclave: AgentEnclave, frame: Frame): Buffer | Promi
   }
 };
 
+const CLOSE = Symbol('close the connection');
+
+/**
+ * The answer to one frame on a connection that may not have proven the channel key yet: HELLO is
+ * answered here; anything else before the proof is refused; a wrong proof closes the connection.
+ */
+const answerGated = (
+  enclave: AgentEnclave,
+  frame: Frame,
+  gate: ChannelGate,
+): Buffer | Promise<Buffer> | typeof CLOSE => {
+  if (frame.kind === Op.HELLO && frame.version === PROTOCOL_VERSION) {
+    try {
+      const input: unknown = frame.payload.length === 0 ? {} : JSON.parse(frame.payload.toString('utf8'));
+      const parsed = jsonOps.HELLO.args.safeParse(input);
+      if (!parsed.success) return encodeErrorFrame(frame.id, protocolError('malformed HELLO'));
+      return encodeJsonFrame(RESPONSE_OK, frame.id, gate.hello(parsed.data.proof));
+    } catch (error) {
+      if (isWaiaasError(error) && error.code === 'ENCLAVE_CHANNEL_REFUSED') return CLOSE;
+      return encodeErrorFrame(frame.id, protocolError('malformed HELLO'));
+    }
+  }
+  if (!gate.open)
+    return encodeErrorFrame(frame.id, toWireError(channelRefused('no proof of the channel key yet')));
+  return answerFrame(enclave, frame);
+};
+
 /** Runs the protocol on one connection until it closes. */
 export const serveConnection = (
   enclave: AgentEnclave,
@@ -167,6 +199,7 @@ export const serveConnection = (
   options: ServeOptions = {},
 ): void => {
   const decoder = new FrameDecoder(options.maxFrameBytes ?? MAX_FRAME_BYTES);
+  const gate = new ChannelGate(options.channelKey);
   let open = true;
   const send = (buffer: Buffer) => {
     if (open) connection.write(buffer);
@@ -181,6 +214,7 @@ export const serveConnection = (
     const ready: Buffer[] = [];
     const ids: number[] = [];
     let fatal: string | undefined;
+    let refused = false;
     // Group commit: the journal records of every signature made for this read go out in one write,
     // before any of the answers does.
     enclave.holdJournal();
@@ -190,7 +224,13 @@ export const serveConnection = (
           fatal = event.fatal;
           break;
         }
-        const answer = answerFrame(enclave, event.frame);
+        const answer = answerGated(enclave, event.frame, gate);
+        if (answer === CLOSE) {
+          ready.push(encodeErrorFrame(event.frame.id, toWireError(channelRefused('wrong proof'))));
+          ids.push(event.frame.id);
+          refused = true;
+          break;
+        }
         if (answer instanceof Promise) {
           answer.then(send, () => undefined);
         } else {
@@ -214,7 +254,8 @@ export const serveConnection = (
       ready.push(encodeErrorFrame(0, protocolError(fatal)));
     }
     if (ready.length > 0) send(ready.length === 1 ? ready[0]! : Buffer.concat(ready));
-    if (fatal !== undefined) {
+    if (fatal !== undefined || refused) {
+      if (refused) options.log?.('enclave: closing a connection: wrong channel proof');
       open = false;
       connection.end();
     }

@@ -1,3 +1,4 @@
+export * from './enclave-instances.ts';
 export type { StoreEngine, StoreLogger } from './engine.ts';
 export * from './meta.ts';
 export type { MigrateOptions, MigrationResult } from './migrate.ts';

@@ -13,7 +13,9 @@ forEachEngine((_engine, { makeStore }) => {
     const { walletId } = await seedOwner(store);
     const [key] = await activeAgentKeys(store.db, walletId);
     const statement = JSON.stringify({ wallets: [{ walletId, agentKeys: [key!.publicKey] }] });
-    await expect(checkAttestedStatement(statement, commit(statement), store)).resolves.toBeUndefined();
+    await expect(
+      checkAttestedStatement(statement, commit(statement), store, new Set([walletId])),
+    ).resolves.toBeUndefined();
   });
 
   it('refuses a statement the document does not commit to (a host swapping it in)', async () => {
@@ -22,11 +24,13 @@ forEachEngine((_engine, { makeStore }) => {
     const [key] = await activeAgentKeys(store.db, walletId);
     const statement = JSON.stringify({ wallets: [{ walletId, agentKeys: [key!.publicKey] }] });
     const other = JSON.stringify({ wallets: [] });
-    await expect(checkAttestedStatement(statement, commit(other), store)).rejects.toMatchObject({
+    await expect(
+      checkAttestedStatement(statement, commit(other), store, new Set([walletId])),
+    ).rejects.toMatchObject({
       code: 'ATTESTATION_INVALID',
       details: { reason: 'STATEMENT_MISMATCH' },
     });
-    await expect(checkAttestedStatement(statement, null, store)).rejects.toMatchObject({
+    await expect(checkAttestedStatement(statement, null, store, new Set([walletId]))).rejects.toMatchObject({
       details: { reason: 'STATEMENT_MISMATCH' },
     });
   });
@@ -36,9 +40,15 @@ forEachEngine((_engine, { makeStore }) => {
     const { walletId } = await seedOwner(store);
     const [key] = await activeAgentKeys(store.db, walletId);
     const statement = JSON.stringify({ wallets: [{ walletId, agentKeys: [] }] });
-    await expect(checkAttestedStatement(statement, commit(statement), store)).rejects.toMatchObject({
+    await expect(
+      checkAttestedStatement(statement, commit(statement), store, new Set([walletId])),
+    ).rejects.toMatchObject({
       code: 'ATTESTATION_INVALID',
       details: { reason: 'AGENT_KEYS_MISSING', keys: [key!.publicKey] },
     });
+    // Another instance's wallets are not this one's to hold.
+    await expect(
+      checkAttestedStatement(statement, commit(statement), store, new Set(['wal_served_elsewhere'])),
+    ).resolves.toBeUndefined();
   });
 });

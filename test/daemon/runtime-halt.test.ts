@@ -13,6 +13,7 @@ import { Keypair, PublicKey } from '@solana/web3.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EnclaveClient } from '../../src/daemon/enclave-client.ts';
 import { type Monitor, monitorOf } from '../../src/daemon/monitor/index.ts';
+import { enclaveChannelKey } from '../../src/daemon/runtime/daemon-secret.ts';
 import { CHECKPOINT_CONTEXT, type CheckpointBody } from '../../src/enclave/checkpoint.ts';
 import { localVaultWithKey } from '../../src/keys/vault/local-vault.ts';
 import { buildAgentTransfer } from '../../src/squads/index.ts';
@@ -28,7 +29,7 @@ describeWithSquads('halting the enclave: the monitor’s freeze stops L2 at once
   let monitor: Monitor;
   let setup: Setup;
   let bystander: Setup;
-  /** A connection of its own to the enclave's socket: what a compromised daemon would use. */
+  /** A connection of its own to the enclave's socket, with the channel key: what a compromised daemon would use. */
   let direct: EnclaveClient;
 
   /** The enclave's verdict on a valid 0.01 SOL spending-limit transfer, asked directly. */
@@ -80,7 +81,10 @@ describeWithSquads('halting the enclave: the monitor’s freeze stops L2 at once
     await monitor.runOnce();
     setup = await createOwnerWalletSession(daemon.app, daemon.runtime.store, starterPolicy());
     bystander = await createOwnerWalletSession(daemon.app, daemon.runtime.store, starterPolicy());
-    direct = new EnclaveClient({ socketPath: join(dataDir, 'enclave', 'enclave.sock') });
+    direct = new EnclaveClient({
+      socketPath: join(dataDir, 'enclave', 'enclave.sock'),
+      channelKey: enclaveChannelKey(daemon.runtime.daemonSecret),
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -162,7 +166,7 @@ describeWithSquads('halting the enclave: the monitor’s freeze stops L2 at once
     expect(await directVerdict(setup)).toBe('signed');
   }, 60_000);
 
-  it('a halt needs no owner: anyone with the socket may stop a wallet, never start one', async () => {
+  it('a halt needs no owner: any replica may stop a wallet, never start one', async () => {
     expect(await direct.halt(bystander.wallet.id, 'test')).toMatchObject({
       halted: [{ walletId: bystander.wallet.id, policyVersion: 1, unchanged: false }],
     });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, resolveRpcUrl } from '../../daemon/config.ts';
 import { EnclaveClient } from '../../daemon/enclave-client.ts';
+import { enclaveChannelKey, loadDaemonSecret } from '../../daemon/runtime/daemon-secret.ts';
 import { recoverWallets } from '../../daemon/runtime/enclave-recovery.ts';
 import { CHECKPOINT_BATCH } from '../../enclave/protocol.ts';
 import { createChainClient } from '../../solana/chain-client.ts';
@@ -32,6 +33,7 @@ export async function run(args: string[]): Promise<number> {
   });
   const client = new EnclaveClient({
     socketPath: join(config.dataDir, 'enclave', 'enclave.sock'),
+    channelKey: enclaveChannelKey(loadDaemonSecret(config.dataDir)),
     timeoutMs: 60_000,
   });
   const chain = createChainClient(resolveRpcUrl(config));

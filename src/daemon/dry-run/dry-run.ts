@@ -30,7 +30,7 @@ export class DryRuns {
 
   constructor(runtime: Runtime) {
     this.#runtime = runtime;
-    this.#enclaveUsage = new EnclaveUsageCache(runtime.enclave);
+    this.#enclaveUsage = new EnclaveUsageCache(runtime.signers);
     this.#chain = chainSnapshotsOf(runtime);
   }
 

@@ -5,7 +5,7 @@
  * transaction it parses itself, and signs a delay-tier transfer only once its delay has passed.
  */
 import { decideTransfer, type Policy, type TransferIntent, type TransferRoute } from '../../core/policy.ts';
-import type { EnclaveSupervisor } from '../enclave-supervisor.ts';
+import type { EnclaveRouter } from '../enclave-router.ts';
 import type { LayerVerdict } from './types.ts';
 import { fromDecision, notChecked } from './verdict.ts';
 
@@ -23,14 +23,14 @@ const PREDICTION_NOTE =
  * call refreshes them, so dry runs never queue behind the enclave while a recent answer exists.
  */
 export class EnclaveUsageCache {
-  readonly #enclave: Pick<EnclaveSupervisor, 'use'>;
+  readonly #enclave: Pick<EnclaveRouter, 'useFor'>;
   readonly #ttlMs: number;
   readonly #maxStaleMs: number;
   readonly #now: () => number;
   readonly #entries = new Map<string, { last?: EnclaveUsage; loading?: Promise<EnclaveUsage> }>();
 
   constructor(
-    enclave: Pick<EnclaveSupervisor, 'use'>,
+    enclave: Pick<EnclaveRouter, 'useFor'>,
     options: { ttlMs?: number; maxStaleMs?: number; now?: () => number } = {},
   ) {
     this.#enclave = enclave;
@@ -53,7 +53,7 @@ export class EnclaveUsageCache {
     if (loading === undefined) {
       const target = entry;
       loading = this.#enclave
-        .use((client) => client.usage(walletId))
+        .useFor(walletId, (client) => client.usage(walletId))
         .then((usage) => ({ ...usage, readAtMs: this.#now() }));
       target.loading = loading;
       loading.then(

@@ -94,11 +94,11 @@ export async function executeChangePolicy(
       let enclave: LayerOutcome;
       if (repeat) {
         // The enclave may have restarted without it; handing it over again changes nothing otherwise.
-        await runtime.enclave.use((client) => client.setPolicy(inForce.bundle));
+        await runtime.signers.useFor(wallet.id, (client) => client.setPolicy(inForce.bundle));
         enclave = { status: 'unchanged' };
       } else {
         const bundle = await signPolicyBundle(wallet.id, document, ownerSigner);
-        await runtime.enclave.use((client) => client.setPolicy(bundle));
+        await runtime.signers.useFor(wallet.id, (client) => client.setPolicy(bundle));
         await runtime.store.writeTransaction(async (trx) => {
           await setWalletPolicy(trx, wallet.id, JSON.stringify(bundle), document.version);
           await recordAct(trx, {

@@ -179,9 +179,9 @@ export async function executeFreeze(runtime: Runtime, validated: ValidatedFreeze
         try {
           // The enclave's own version, not only ours: after a crash it may hold a newer policy than
           // the database says, and that one must be superseded too.
-          const held = (await runtime.enclave.use((client) => client.status())).wallets.find(
-            (entry) => entry.walletId === wallet.id,
-          )?.policyVersion;
+          const held = (
+            await runtime.signers.useFor(wallet.id, (client) => client.status([wallet.id]))
+          ).wallets.find((entry) => entry.walletId === wallet.id)?.policyVersion;
           const version = inForce.document.version;
           const alreadyFrozen =
             held === version && isPolicyInForce(frozenPolicy(block.restore, version), inForce);
@@ -190,7 +190,7 @@ export async function executeFreeze(runtime: Runtime, validated: ValidatedFreeze
           } else {
             const document = frozenPolicy(block.restore, Math.max(version, held ?? 0) + 1);
             const bundle = await signPolicyBundle(wallet.id, document, ownerSigner);
-            await runtime.enclave.use((client) => client.setPolicy(bundle));
+            await runtime.signers.useFor(wallet.id, (client) => client.setPolicy(bundle));
             await setWalletPolicy(runtime.store.db, wallet.id, JSON.stringify(bundle), document.version);
             enclave = { status: 'done', policyVersion: document.version };
           }

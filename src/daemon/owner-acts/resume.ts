@@ -130,7 +130,7 @@ export async function executeResume(runtime: Runtime, validated: ValidatedResume
       if (!unchangedPolicy) {
         try {
           const bundle = await signPolicyBundle(wallet.id, document, ownerSigner);
-          await runtime.enclave.use((client) => client.setPolicy(bundle));
+          await runtime.signers.useFor(wallet.id, (client) => client.setPolicy(bundle));
           bundleText = JSON.stringify(bundle);
         } catch (error) {
           await fail(error);

@@ -97,7 +97,7 @@ async function startRotation(
   if (previous?.status === 'pending') {
     const { oldAgent, newAgent, sealed } = previous.detail as Omit<Rotation, 'actId'>;
     if (onChainAgent === oldAgent || onChainAgent === newAgent) {
-      const loaded = await runtime.enclave.use((client) => client.loadAgentKeys([sealed]));
+      const loaded = await runtime.signers.useFor(wallet.id, (client) => client.loadAgentKeys([sealed]));
       const failed = loaded.failed[0];
       if (failed !== undefined) {
         throw new WaiaasError('CONFLICT', {
@@ -115,7 +115,7 @@ async function startRotation(
       details: { walletId: wallet.id, member: onChainAgent },
     });
   }
-  const sealed = await runtime.enclave.use((client) =>
+  const sealed = await runtime.signers.useFor(wallet.id, (client) =>
     client.createAgentKey(wallet.id, owner.publicKey, wallet.multisig),
   );
   const act = await insertOwnerAct(runtime.store.db, {
@@ -181,7 +181,7 @@ export async function executeRotateAgentKey(
       }
       const rotation = await startRotation(runtime, owner, wallet, onChainAgent.toBase58());
       const inForce = policyInForce(wallet);
-      await runtime.enclave.use((client) => client.setPolicy(inForce.bundle));
+      await runtime.signers.useFor(wallet.id, (client) => client.setPolicy(inForce.bundle));
 
       const limits = spendingLimitSpecsFromPolicy(inForce.policy);
       const newAgent = new PublicKey(rotation.newAgent);
@@ -205,7 +205,9 @@ export async function executeRotateAgentKey(
       };
 
       await switchAgentKeys(runtime, owner, wallet.id, rotation, chain, limitFacts(change.limits));
-      await runtime.enclave.use((client) => client.retireAgentKey(wallet.id, rotation.oldAgent));
+      await runtime.signers.useFor(wallet.id, (client) =>
+        client.retireAgentKey(wallet.id, rotation.oldAgent),
+      );
       await updateOwnerAct(runtime.store.db, rotation.actId, {
         status: 'done',
         signature: chain.signature ?? null,

@@ -80,8 +80,8 @@ export async function readWalletUsage(runtime: Runtime, wallet: Wallet): Promise
   const multisig = new PublicKey(wallet.multisig);
   const inForce = policyInForce(wallet);
   const nowMs = Date.now();
-  const enclaveCall = runtime.enclave
-    .use((client) => client.usage(wallet.id))
+  const enclaveCall = runtime.signers
+    .useFor(wallet.id, (client) => client.usage(wallet.id))
     .then(
       (usage) => ({ ok: true as const, usage }),
       (error: unknown) => ({ ok: false as const, error }),

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { WaiaasError } from '../../core/errors.ts';
 import { bearerToken, resolvePrincipal } from '../auth.ts';
+import type { EnclaveClient } from '../enclave-client.ts';
 import { problemSchema } from '../problem.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { idParamsSchema } from '../schemas.ts';
@@ -70,9 +71,12 @@ export const attestationRoutes =
             ? []
             : [await attestedWallet(runtime, request, request.query.walletId)];
         const nonce = request.query.nonce ? Buffer.from(request.query.nonce, 'hex') : undefined;
-        const { document, statement } = await runtime.enclave.use((client) =>
-          client.attest({ ...(nonce ? { nonce } : {}), walletIds }),
-        );
+        const attest = (client: EnclaveClient) => client.attest({ ...(nonce ? { nonce } : {}), walletIds });
+        // A wallet's document comes from the instance that serves it; without one, from this replica's.
+        const { document, statement } =
+          walletIds[0] === undefined
+            ? await runtime.enclave.use(attest)
+            : await runtime.signers.useFor(walletIds[0], attest);
         return { document: Buffer.from(document).toString('base64'), statement };
       },
     );

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -25,3 +25,11 @@ export function loadDaemonSecret(dataDir: string, env: NodeJS.ProcessEnv = proce
   }
   return { value: readFileSync(path, 'utf8').trim(), source: 'file' };
 }
+
+/**
+ * The enclave channel's key, the same on every replica (they share the daemon secret): it lets a
+ * replica talk to any enclave instance (src/enclave/channel.ts), and opens no seed (the enclaves'
+ * vault keys are their own).
+ */
+export const enclaveChannelKey = (daemonSecret: DaemonSecret): Buffer =>
+  createHmac('sha256', daemonSecret.value).update('waiaas enclave channel key v1').digest();

@@ -8,10 +8,14 @@
 import type { OpResult } from '../../enclave/protocol.ts';
 import type { Store } from '../../store/index.ts';
 import { appendAudit } from '../audit/index.ts';
+import type { EnclaveRouter } from '../enclave-router.ts';
 import type { EnclaveSupervisor } from '../enclave-supervisor.ts';
 
 export interface HaltDeps {
+  /** This replica's instance: halting every wallet halts the ones it serves. */
   readonly enclave: Pick<EnclaveSupervisor, 'use'>;
+  /** One wallet is halted where it is served, whichever replica's instance that is. */
+  readonly signers: Pick<EnclaveRouter, 'useFor'>;
   readonly store: Pick<Store, 'writeTransaction'>;
 }
 
@@ -21,7 +25,10 @@ export async function haltInEnclave(
   walletId: string | undefined,
   reason: string,
 ): Promise<OpResult<'HALT'>> {
-  const result = await deps.enclave.use((client) => client.halt(walletId, reason));
+  const result =
+    walletId === undefined
+      ? await deps.enclave.use((client) => client.halt(undefined, reason))
+      : await deps.signers.useFor(walletId, (client) => client.halt(walletId, reason));
   await recordHalts(deps.store, result, reason);
   return result;
 }

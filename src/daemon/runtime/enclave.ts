@@ -9,10 +9,8 @@
  * Either way the daemon passes it no secret: in process mode, only the passphrase of the legacy
  * vault while that is migrated away (enclave-legacy-vault.ts), on stdin, once.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { verifyAttestation } from '../../attestation/index.ts';
+import { join, resolve } from 'node:path';
 import { WaiaasError } from '../../core/errors.ts';
 import { type PolicyBundle, policyBundleSchema } from '../../core/policy.ts';
 import { devPcrs } from '../../enclave/attestation/index.ts';
@@ -21,12 +19,20 @@ import type { AwsCredentialsArgs, EnclaveStatus } from '../../enclave/protocol.t
 import { parentBridgeCommand } from '../../enclave/vsock-bridge.ts';
 import { createKmsClient } from '../../keys/aws/connection.ts';
 import type { ChainClient } from '../../solana/chain-client.ts';
-import { allPolicyBundles, type Store } from '../../store/index.ts';
+import {
+  allPolicyBundles,
+  claimUnassignedWallets,
+  registerEnclaveInstance,
+  type Store,
+  walletsServedBy,
+} from '../../store/index.ts';
 import type { Config } from '../config.ts';
 import type { EnclaveClient } from '../enclave-client.ts';
+import { EnclaveRouter } from '../enclave-router.ts';
 import { EnclaveSupervisor } from '../enclave-supervisor.ts';
 import type { Logger } from '../logger.ts';
 import { checkAttestedStatement } from './attested-statement.ts';
+import { attestEnclave } from './enclave-attestation.ts';
 import { createEnclaveCheckpointer, type EnclaveCheckpointer } from './enclave-checkpoints.ts';
 import { recordHalts } from './enclave-halt.ts';
 import { legacyEnclaveVaultPath, migrateLegacyEnclaveVault } from './enclave-legacy-vault.ts';
@@ -37,6 +43,8 @@ export type EnclaveIdentity = Pick<EnclaveStatus, 'isolation' | 'seedProtection'
 
 export interface DaemonEnclave {
   readonly supervisor: EnclaveSupervisor;
+  /** Which instance serves each wallet, this replica's or another's (enclave-router.ts). */
+  readonly router: EnclaveRouter;
   readonly checkpointer: EnclaveCheckpointer;
   identity(): EnclaveIdentity;
   close(): Promise<void>;
@@ -49,6 +57,10 @@ export interface StartEnclaveOptions {
   readonly logger: Logger;
   /** The passphrase of the legacy vault (the daemon secret), while there is one to migrate. */
   readonly legacyPassphrase: string;
+  /** This replica's enclave instance, as other replicas find it in `enclave_instances`. */
+  readonly instanceId: string;
+  /** The deployment's channel key: every replica's, so any replica can reach any instance. */
+  readonly channelKey: Uint8Array;
   /** AWS credentials for the enclave's KMS vault; default: the SDK's chain (env, profile, instance role). */
   readonly awsCredentials?: () => Promise<AwsCredentialsArgs>;
   /** Overrides for tests (command, bundle cache, backoff, timeouts, checkpoint interval). */
@@ -78,7 +90,12 @@ const defaultAwsCredentials = (region: string) => async (): Promise<AwsCredentia
  * The policy bundles the database holds. The enclave keeps the newest it has seen (its own or its
  * checkpoint's), so an older one from a stale or rolled-back database is refused, and skipped here.
  */
-async function sendPolicies(client: EnclaveClient, store: Store, log: (line: string) => void): Promise<void> {
+async function sendPolicies(
+  client: EnclaveClient,
+  store: Store,
+  served: ReadonlySet<string>,
+  log: (line: string) => void,
+): Promise<void> {
   for (const text of await allPolicyBundles(store.db)) {
     let bundle: PolicyBundle;
     try {
@@ -86,6 +103,7 @@ async function sendPolicies(client: EnclaveClient, store: Store, log: (line: str
     } catch {
       continue;
     }
+    if (!served.has(bundle.walletId)) continue;
     try {
       await client.setPolicy(bundle);
     } catch (error) {
@@ -102,12 +120,18 @@ async function sendPolicies(client: EnclaveClient, store: Store, log: (line: str
  * owner-signed newer policy (resume) lifts it; so a wallet whose enclave already holds a newer
  * policy than the database (a resume that stopped between the enclave and the database) is left as is.
  */
-async function haltFrozenWallets(client: EnclaveClient, store: Store): Promise<void> {
-  const frozen = await store.db
-    .selectFrom('wallets')
-    .select(['id', 'policy_version'])
-    .where('status', '=', 'frozen')
-    .execute();
+async function haltFrozenWallets(
+  client: EnclaveClient,
+  store: Store,
+  served: ReadonlySet<string>,
+): Promise<void> {
+  const frozen = (
+    await store.db
+      .selectFrom('wallets')
+      .select(['id', 'policy_version'])
+      .where('status', '=', 'frozen')
+      .execute()
+  ).filter((row) => served.has(row.id));
   const held = new Map<string, EnclaveStatus['wallets'][number]>();
   for (let index = 0; index < frozen.length; index += 1_000) {
     const ids = frozen.slice(index, index + 1_000).map((row) => row.id);
@@ -149,22 +173,30 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Daemon
     if (!accepted) log('enclave: it has no KMS vault, yet the daemon is configured for one');
   };
 
+  const ownRoot = (): string | undefined => {
+    if (settings.attestationRoot !== undefined) return readFileSync(settings.attestationRoot, 'utf8');
+    if (nitro) return undefined;
+    if (!existsSync(devRootPath))
+      throw new WaiaasError('ATTESTATION_INVALID', { details: { reason: 'dev root missing' } });
+    return readFileSync(devRootPath, 'utf8');
+  };
+  const instanceId = options.instanceId;
+  const socketPath = resolve(join(enclaveDir, 'enclave.sock'));
+  /** The wallets this instance serves: its own, and every one nobody serves yet. */
+  const servedWallets = async (): Promise<Set<string>> => {
+    await claimUnassignedWallets(store.db, instanceId, Date.now());
+    return new Set(await walletsServedBy(store.db, instanceId));
+  };
+
   const verify = async (client: EnclaveClient) => {
-    const nonce = randomBytes(32);
-    const { document, statement } = await client.attest({ nonce });
-    let root: string | undefined;
-    if (settings.attestationRoot !== undefined) root = readFileSync(settings.attestationRoot, 'utf8');
-    else if (!nitro) {
-      if (!existsSync(devRootPath))
-        throw new WaiaasError('ATTESTATION_INVALID', { details: { reason: 'dev root missing' } });
-      root = readFileSync(devRootPath, 'utf8');
-    }
-    const verified = verifyAttestation(document, {
-      ...(root === undefined ? {} : { root }),
-      expectedNonce: nonce,
-      pcrs: { 0: [expectedPcr0] },
-    });
-    await checkAttestedStatement(statement, verified.userData, store);
+    const { statement, userData } = await attestEnclave(client, { root: ownRoot(), pcr0: expectedPcr0 });
+    await checkAttestedStatement(statement, userData, store, await servedWallets());
+    // Up and verified: other replicas may reach it now.
+    await registerEnclaveInstance(
+      store.db,
+      { id: instanceId, endpoint: socketPath, attestationRoot: nitro ? null : (ownRoot() ?? null) },
+      Date.now(),
+    );
     const status = await client.status([]);
     identity = {
       isolation: status.isolation,
@@ -175,7 +207,7 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Daemon
 
   const supervisor = new EnclaveSupervisor({
     mode: nitro ? 'attach' : 'process',
-    socketPath: join(enclaveDir, 'enclave.sock'),
+    socketPath,
     stateDir: enclaveDir,
     attestation: nitro ? 'nitro' : 'dev',
     enclaveArgs: () => [
@@ -190,9 +222,15 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Daemon
             ...(settings.kmsEndpoint ? ['--kms-endpoint', settings.kmsEndpoint] : []),
           ]
         : []),
+      ...(nitro ? [] : ['--channel-key-stdin']),
       ...(existsSync(legacyKeystore) ? ['--legacy-vault-keystore', legacyKeystore] : []),
     ],
-    stdinLine: () => (existsSync(legacyKeystore) ? options.legacyPassphrase : undefined),
+    stdinLine: () =>
+      [
+        ...(nitro ? [] : [Buffer.from(options.channelKey).toString('base64')]),
+        ...(existsSync(legacyKeystore) ? [options.legacyPassphrase] : []),
+      ].join('\n') || undefined,
+    ...(nitro ? {} : { channelKey: options.channelKey }),
     ...(nitro
       ? {
           bridge: parentBridgeCommand(
@@ -205,14 +243,39 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Daemon
     restore: async (client) => {
       await pushCredentials(client);
       if (!nitro) await migrateLegacyEnclaveVault({ client, store, keystorePath: legacyKeystore, log });
-      await recoverWallets({ client, store, chain: options.chain.connection, log });
-      await sendPolicies(client, store, log);
-      await haltFrozenWallets(client, store);
+      const served = await servedWallets();
+      await recoverWallets({ client, store, chain: options.chain.connection, walletIds: [...served], log });
+      await sendPolicies(client, store, served, log);
+      await haltFrozenWallets(client, store, served);
     },
     verify,
     log,
     ...options.supervisor,
   });
+  const router = new EnclaveRouter({
+    store,
+    own: supervisor,
+    instanceId,
+    channelKey: options.channelKey,
+    staleAfterMs: settings.instanceStaleMs,
+    log,
+    // Another replica's instance: the same code measurement, and (process mode) the root it registered.
+    verifyRemote: async (client, instance) => {
+      const root = nitro ? ownRoot() : (instance.attestationRoot ?? undefined);
+      if (!nitro && root === undefined)
+        throw new WaiaasError('ATTESTATION_INVALID', { details: { reason: 'instance has no root' } });
+      const { statement, userData } = await attestEnclave(client, { root, pcr0: expectedPcr0 });
+      await checkAttestedStatement(statement, userData, store, new Set());
+    },
+    takeOver: (walletId) =>
+      supervisor.use(async (client) => {
+        const served = new Set([walletId]);
+        await recoverWallets({ client, store, chain: options.chain.connection, walletIds: [walletId], log });
+        await sendPolicies(client, store, served, log);
+        await haltFrozenWallets(client, store, served);
+      }),
+  });
+  router.startHeartbeat();
   const checkpointer = createEnclaveCheckpointer({
     store,
     enclave: supervisor,
@@ -237,11 +300,13 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Daemon
 
   return {
     supervisor,
+    router,
     checkpointer,
     identity: () => identity,
     async close() {
       if (credentialsTimer) clearInterval(credentialsTimer);
       supervisor.off('up', onUp);
+      router.close();
       await checkpointer.flush().catch(() => undefined);
       await checkpointer.stop();
       await supervisor.stop();

@@ -5,9 +5,11 @@ import type { AwsCredentialsArgs } from '../../enclave/protocol.ts';
 import { type ChainClient, createChainClient } from '../../solana/chain-client.ts';
 import type { Store } from '../../store/index.ts';
 import type { Config } from '../config.ts';
+import type { EnclaveRouter } from '../enclave-router.ts';
 import type { EnclaveSupervisor } from '../enclave-supervisor.ts';
 import type { Logger } from '../logger.ts';
-import { type DaemonSecret, loadDaemonSecret } from './daemon-secret.ts';
+import { replicaIdFor } from '../transfers/replica.ts';
+import { type DaemonSecret, enclaveChannelKey, loadDaemonSecret } from './daemon-secret.ts';
 import { type DaemonEnclave, type StartEnclaveOptions, startEnclave } from './enclave.ts';
 import { auditEnclaveRestarts } from './enclave-restarts.ts';
 import { loadFeePayer } from './fee-payer.ts';
@@ -20,7 +22,10 @@ export interface Runtime {
   readonly store: Store;
   readonly chain: ChainClient;
   readonly feePayer: Keypair;
+  /** This replica's own enclave instance (its child process, or the attached Nitro Enclave). */
   readonly enclave: EnclaveSupervisor;
+  /** The instance that serves a wallet, this replica's or another's: every per-wallet call goes here. */
+  readonly signers: EnclaveRouter;
   /** How the enclave is isolated and its seeds sealed, and its checkpoints (see runtime/enclave.ts). */
   readonly enclaveRuntime: Pick<DaemonEnclave, 'identity' | 'checkpointer'>;
   readonly ownerKeys: OwnerKeys;
@@ -60,6 +65,8 @@ export async function startRuntime(options: StartRuntimeOptions): Promise<Runtim
     chain,
     logger,
     legacyPassphrase: daemonSecret.value,
+    instanceId: `enc_${replicaIdFor(config.dataDir).slice('rep_'.length)}`,
+    channelKey: enclaveChannelKey(daemonSecret),
     ...(options.awsCredentials ? { awsCredentials: options.awsCredentials } : {}),
     ...options.enclave,
   });
@@ -82,6 +89,7 @@ export async function startRuntime(options: StartRuntimeOptions): Promise<Runtim
     chain,
     feePayer,
     enclave,
+    signers: daemonEnclave.router,
     enclaveRuntime: daemonEnclave,
     ownerKeys,
     daemonSecret,

@@ -68,10 +68,10 @@ export async function createWallet(runtime: Runtime, params: CreateWalletParams)
 
   return ownerKey.withUnlock(params.unlock, async (ownerSigner) => {
     const bundle = await signPolicyBundle(walletId, policy, ownerSigner);
-    const agentKey = await runtime.enclave.use((client) =>
+    const agentKey = await runtime.signers.useFor(walletId, (client) =>
       client.createAgentKey(walletId, params.owner.publicKey, multisig.toBase58()),
     );
-    await runtime.enclave.use((client) => client.setPolicy(bundle));
+    await runtime.signers.useFor(walletId, (client) => client.setPolicy(bundle));
 
     const { treasury } = await readProgramConfig(runtime.chain.connection);
     const { blockhash, lastValidBlockHeight } = await runtime.chain.recentBlockhash();

@@ -14,8 +14,8 @@ export async function enclaveSign(
   built: BuiltTransaction,
 ): Promise<void> {
   const timer = domainMetricsOf(ctx.runtime).enclaveSignSeconds.startTimer();
-  const result = await ctx.runtime.enclave
-    .use((client) => client.sign(walletId, built.message, { requestId }))
+  const result = await ctx.runtime.signers
+    .useFor(walletId, (client) => client.sign(walletId, built.message, { requestId }))
     .catch((error: unknown) => {
       const refused =
         isWaiaasError(error) && error.layer === 'enclave' && error.code !== 'ENCLAVE_UNAVAILABLE';
