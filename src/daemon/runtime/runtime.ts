@@ -6,7 +6,9 @@ import { type ChainClient, createChainClient } from '../../solana/chain-client.t
 import type { Store } from '../../store/index.ts';
 import type { Config } from '../config.ts';
 import type { EnclaveSupervisor } from '../enclave-supervisor.ts';
+import { lockHolderFor, type MultisigLockOptions, MultisigLocks } from '../locks/multisig-locks.ts';
 import type { Logger } from '../logger.ts';
+import { replicaIdFor } from '../transfers/replica.ts';
 import { type DaemonSecret, loadDaemonSecret } from './daemon-secret.ts';
 import { type DaemonEnclave, type StartEnclaveOptions, startEnclave } from './enclave.ts';
 import { auditEnclaveRestarts } from './enclave-restarts.ts';
@@ -25,6 +27,8 @@ export interface Runtime {
   readonly enclaveRuntime: Pick<DaemonEnclave, 'identity' | 'checkpointer'>;
   readonly ownerKeys: OwnerKeys;
   readonly daemonSecret: DaemonSecret;
+  /** One change at a time per wallet's multisig, across replicas (approval proposals, owner acts). */
+  readonly multisigLocks: MultisigLocks;
   close(): Promise<void>;
 }
 
@@ -37,6 +41,8 @@ export interface StartRuntimeOptions {
   awsCredentials?: () => Promise<AwsCredentialsArgs>;
   /** Enclave overrides for tests: the checkpoint interval, the supervisor's command or bridge. */
   enclave?: Pick<StartEnclaveOptions, 'checkpointIntervalMs' | 'supervisor'>;
+  /** Lease and wait lengths of the multisig locks (tests shorten them). */
+  multisigLocks?: MultisigLockOptions;
 }
 
 /** Below this the daemon tops its fee payer up on localnet, and health warns elsewhere. */
@@ -74,6 +80,12 @@ export async function startRuntime(options: StartRuntimeOptions): Promise<Runtim
     throw error;
   }
   const ownerKeys = new OwnerKeys({ store });
+  const multisigLocks = new MultisigLocks(
+    store,
+    lockHolderFor(replicaIdFor(config.dataDir)),
+    logger,
+    options.multisigLocks,
+  );
 
   return {
     config,
@@ -85,6 +97,7 @@ export async function startRuntime(options: StartRuntimeOptions): Promise<Runtim
     enclaveRuntime: daemonEnclave,
     ownerKeys,
     daemonSecret,
+    multisigLocks,
     async close() {
       await daemonEnclave.close();
       stopAuditingRestarts();

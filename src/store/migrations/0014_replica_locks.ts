@@ -1,0 +1,39 @@
+import type { Migration } from './migration.ts';
+
+/**
+ * What replicas must agree on that no single row of ours already orders:
+ * - multisig_locks: who may put the next Squads transaction on a wallet's multisig (an approval's
+ *   vault transaction takes the multisig's next index; an owner act changes its members and limits).
+ *   A lease, not a lock held by a connection, so it works the same on SQLite and PostgreSQL and a
+ *   dead holder's claim simply runs out (src/daemon/locks/multisig-locks.ts says why).
+ * - rate_limit_windows: requests counted per token or address and fixed window, so N replicas on one
+ *   PostgreSQL enforce one limit (src/daemon/plugins/rate-limit.ts).
+ */
+export const replicaLocks: Migration = {
+  version: 14,
+  name: 'multisig locks, shared rate limit windows',
+  async up(db) {
+    await db.schema
+      .createTable('multisig_locks')
+      .addColumn('wallet_id', 'text', (column) => column.primaryKey())
+      // The replica id and a per-process suffix: a restarted process never mistakes an old lease for its own.
+      .addColumn('holder', 'text', (column) => column.notNull())
+      // Epoch ms; past it anyone may take the lease over.
+      .addColumn('until_ms', 'bigint', (column) => column.notNull())
+      .execute();
+    await db.schema
+      .createTable('rate_limit_windows')
+      // 't:' + token hash or 'i:' + client address; never the token itself.
+      .addColumn('key', 'text', (column) => column.notNull())
+      .addColumn('window_start', 'bigint', (column) => column.notNull())
+      .addColumn('count', 'bigint', (column) => column.notNull())
+      .addPrimaryKeyConstraint('rate_limit_windows_pk', ['key', 'window_start'])
+      .execute();
+    // Pruning deletes by age across all keys.
+    await db.schema
+      .createIndex('rate_limit_windows_start')
+      .on('rate_limit_windows')
+      .column('window_start')
+      .execute();
+  },
+};
