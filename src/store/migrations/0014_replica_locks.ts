@@ -6,8 +6,8 @@ import type { Migration } from './migration.ts';
  *   vault transaction takes the multisig's next index; an owner act changes its members and limits).
  *   A lease, not a lock held by a connection, so it works the same on SQLite and PostgreSQL and a
  *   dead holder's claim simply runs out (src/daemon/locks/multisig-locks.ts says why).
- * - rate_limit_windows: requests counted per token or address and fixed window, so N replicas on one
- *   PostgreSQL enforce one limit (src/daemon/plugins/rate-limit.ts).
+ * - rate_limit_windows: requests counted per token or address in its current window, so N replicas
+ *   on one PostgreSQL enforce one limit (src/daemon/plugins/rate-limit.ts).
  */
 export const replicaLocks: Migration = {
   version: 14,
@@ -24,12 +24,12 @@ export const replicaLocks: Migration = {
     await db.schema
       .createTable('rate_limit_windows')
       // 't:' + token hash or 'i:' + client address; never the token itself.
-      .addColumn('key', 'text', (column) => column.notNull())
+      .addColumn('key', 'text', (column) => column.primaryKey())
+      // The window began with the first request after the previous one ended (epoch ms).
       .addColumn('window_start', 'bigint', (column) => column.notNull())
       .addColumn('count', 'bigint', (column) => column.notNull())
-      .addPrimaryKeyConstraint('rate_limit_windows_pk', ['key', 'window_start'])
       .execute();
-    // Pruning deletes by age across all keys.
+    // Pruning deletes ended windows across all keys.
     await db.schema
       .createIndex('rate_limit_windows_start')
       .on('rate_limit_windows')
