@@ -10,6 +10,8 @@ export interface MultisigLocksTable {
   wallet_id: string;
   holder: string;
   until_ms: Int8;
+  wanted_by: string | null;
+  wanted_at: Int8 | null;
 }
 
 declare module './schema.ts' {
@@ -35,7 +37,7 @@ export const takeMultisigLease = async (
     .onConflict((conflict) =>
       conflict
         .column('wallet_id')
-        .doUpdateSet({ holder, until_ms: BigInt(untilMs) })
+        .doUpdateSet({ holder, until_ms: BigInt(untilMs), wanted_by: null, wanted_at: null })
         .where((eb) =>
           eb.or([
             eb('multisig_locks.until_ms', '<', BigInt(nowMs)),
@@ -64,12 +66,47 @@ export const renewMultisigLease = async (
   return result.numUpdatedRows > 0n;
 };
 
-/** Gives the lease back (only `holder`'s own: one taken over after expiry stays with its new holder). */
+/** Says `holder` is waiting for a lease someone else has (the last to ask is the one handed it). */
+export const wantMultisigLease = async (
+  db: Kysely<Database>,
+  walletId: string,
+  holder: string,
+  nowMs: number,
+): Promise<void> => {
+  await db
+    .updateTable('multisig_locks')
+    .set({ wanted_by: holder, wanted_at: BigInt(nowMs) })
+    .where('wallet_id', '=', walletId)
+    .where('holder', '<>', holder)
+    .execute();
+};
+
+/**
+ * Gives the lease back (only `holder`'s own: one taken over after expiry stays with its new holder).
+ * When another holder asked for it since `askedSinceMs`, the lease becomes that holder's until
+ * `handOverUntilMs` (short: if it gave up meanwhile, the lease runs out soon); otherwise it is freed.
+ */
 export const releaseMultisigLease = async (
   db: Kysely<Database>,
   walletId: string,
   holder: string,
+  askedSinceMs: number,
+  handOverUntilMs: number,
 ): Promise<void> => {
+  const handed = await db
+    .updateTable('multisig_locks')
+    .set((eb) => ({
+      holder: eb.ref('wanted_by').$notNull(),
+      until_ms: BigInt(handOverUntilMs),
+      wanted_by: null,
+      wanted_at: null,
+    }))
+    .where('wallet_id', '=', walletId)
+    .where('holder', '=', holder)
+    .where('wanted_by', 'is not', null)
+    .where('wanted_at', '>=', BigInt(askedSinceMs))
+    .executeTakeFirst();
+  if (handed.numUpdatedRows > 0n) return;
   await db
     .deleteFrom('multisig_locks')
     .where('wallet_id', '=', walletId)

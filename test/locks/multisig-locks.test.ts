@@ -1,6 +1,7 @@
 /**
  * The multisig lock on both engines, with two lock owners on one database as two replicas would be
- * (on SQLite: two connections to one file): work never overlaps, a live holder keeps its lease past
+ * (on SQLite: two connections to one file): work never overlaps, a waiting replica is handed the
+ * lease rather than starved by another's own queue, a live holder keeps its lease past
  * its length by renewing it, a dead holder's lease is taken over once it runs out, and a waiter past
  * its deadline fails with MULTISIG_BUSY instead of hanging (both behind another replica and behind
  * its own process).
@@ -55,6 +56,27 @@ forEachEngine((_engine, { makeDatabase }) => {
     await expect(second.run('wal_other', async () => 'done')).resolves.toBe('done');
     releaseBusy();
     await busy;
+  });
+
+  it('a replica with a steady queue of its own hands the lease to a waiting replica instead of keeping it', async () => {
+    const { first, second } = await twoReplicas({ waitMs: 10_000 });
+    const order: string[] = [];
+    let firstStarted!: () => void;
+    const started = new Promise<void>((resolve) => (firstStarted = resolve));
+    const queue = Array.from({ length: 10 }, (_, index) =>
+      first.run('wal_fair', async () => {
+        if (index === 0) firstStarted();
+        await sleep(50);
+        order.push(`first:${index}`);
+      }),
+    );
+    await started;
+    await second.run('wal_fair', async () => {
+      order.push('second');
+    });
+    await Promise.all(queue);
+    // Without the hand-over the first replica would take the lease again for each of its own ten.
+    expect(order.indexOf('second')).toBeLessThan(4);
   });
 
   it('a live holder keeps its lease past the lease length by renewing it', async () => {

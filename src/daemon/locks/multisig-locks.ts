@@ -18,12 +18,19 @@
  *
  * Waiters in this process queue in memory first (LocalQueue) and only the head polls the database,
  * with a short growing backoff. Every waiter has a deadline and then fails with MULTISIG_BUSY, never
- * hangs. There is no fairness between replicas beyond the backoff: a replica with a long local queue
- * may take the lease several times in a row, bounded by the other's deadline.
+ * hangs. Between replicas, a waiter that finds the lease taken marks itself as wanting it, and the
+ * holder hands the lease to it on release rather than taking it again for its own next request: a
+ * replica with a steady local queue cannot starve another. The handed lease is short (a few polls),
+ * so a waiter that gave up in between blocks nobody for long.
  */
 import { randomBytes } from 'node:crypto';
 import { WaiaasError } from '../../core/errors.ts';
-import { releaseMultisigLease, renewMultisigLease, takeMultisigLease } from '../../store/multisig-locks.ts';
+import {
+  releaseMultisigLease,
+  renewMultisigLease,
+  takeMultisigLease,
+  wantMultisigLease,
+} from '../../store/multisig-locks.ts';
 import type { Store } from '../../store/store.ts';
 import type { Logger } from '../logger.ts';
 import { LocalQueue } from './local-queue.ts';
@@ -41,6 +48,12 @@ export interface MultisigLockOptions {
 /** A replica id plus a per-process suffix: two processes on one data directory never share a lease. */
 export const lockHolderFor = (replicaId: string): string =>
   `${replicaId}:${process.pid}:${randomBytes(6).toString('base64url')}`;
+
+/**
+ * A waiter polls at least every `maxBackoffMs` (×1.5 with jitter): one that asked within this many
+ * of those is still waiting, and one handed the lease finds it within as long.
+ */
+const HAND_OVER_ASKED_WITHIN = 5;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -80,7 +93,14 @@ export class MultisigLocks {
         return await work();
       } finally {
         stopRenewing();
-        await releaseMultisigLease(this.#store.db, walletId, this.holder).catch((error: unknown) =>
+        const nowMs = Date.now();
+        await releaseMultisigLease(
+          this.#store.db,
+          walletId,
+          this.holder,
+          nowMs - HAND_OVER_ASKED_WITHIN * this.#maxBackoffMs,
+          nowMs + HAND_OVER_ASKED_WITHIN * this.#maxBackoffMs,
+        ).catch((error: unknown) =>
           // It runs out by itself within leaseMs.
           this.#logger?.warn({ err: error, walletId }, 'could not release a multisig lease'),
         );
@@ -98,6 +118,7 @@ export class MultisigLocks {
         return;
       const left = deadlineMs - Date.now();
       if (left <= 0) throw busy();
+      await wantMultisigLease(this.#store.db, walletId, this.holder, Date.now());
       // Jitter, so replicas waiting on one wallet do not retry in step.
       await sleep(Math.min(left, backoffMs * (0.5 + Math.random())));
       backoffMs = Math.min(this.#maxBackoffMs, backoffMs * 2);

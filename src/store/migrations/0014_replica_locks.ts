@@ -21,6 +21,10 @@ export const replicaLocks: Migration = {
       .addColumn('holder', 'text', (column) => column.notNull())
       // Epoch ms; past it anyone may take the lease over.
       .addColumn('until_ms', 'bigint', (column) => column.notNull())
+      // Another holder waiting for it, and when it last asked: the holder hands the lease over to it
+      // on release instead of taking it again for its own next request (fairness between replicas).
+      .addColumn('wanted_by', 'text')
+      .addColumn('wanted_at', 'bigint')
       .execute();
     // UNLOGGED on PostgreSQL: a count written without WAL costs no flush per request (the flush was
     // most of the limiter's cost: bench/rate-limit.ts), and losing the counts in a crash or a failover
