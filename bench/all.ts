@@ -7,7 +7,7 @@
  *   npm run bench                      # the whole suite (about 10 minutes)
  *   npm run bench -- --quick           # every bench briefly: proves the suite runs, figures are rough
  *   npm run bench -- --only daemon,api # some benches
- *   WAIAAS_BENCH_PG_URL=postgres://… npm run bench   # reservation cost on PostgreSQL too
+ *   WAIAAS_BENCH_PG_URL=postgres://… npm run bench   # reservation and rate-limit cost on PostgreSQL too
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,7 +24,7 @@ const { values: args } = parseArgs({
   },
 });
 
-const BENCHES = ['reservation', 'enclave', 'api', 'transfer', 'daemon'] as const;
+const BENCHES = ['reservation', 'rate-limit', 'enclave', 'api', 'transfer', 'daemon'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 interface PhaseFigures {
@@ -47,6 +47,7 @@ interface Results {
     rss: { bareNode: number; withKeys: number; reloaded: number };
   };
   api?: { phases: Phases };
+  'rate-limit'?: { phases: Phases };
   transfer?: { phases: Phases };
   daemon?: {
     wallets: number;
@@ -58,7 +59,7 @@ interface Results {
 function runBench(name: BenchName, jsonPath: string): Promise<boolean> {
   const extra = [
     ...(args.quick ? ['--quick'] : []),
-    ...(name === 'reservation' && args.pg ? ['--pg', args.pg] : []),
+    ...((name === 'reservation' || name === 'rate-limit') && args.pg ? ['--pg', args.pg] : []),
   ];
   const command = [
     process.execPath,
@@ -218,6 +219,24 @@ function table(results: Results): Row[] {
         `row sum ${figures.map((figure) => fmt(figure.rowSum.p50)).join(' / ')}`,
         'flat (last ≤ 2× first)',
         verdict(last.buckets.p50 <= 2 * Math.max(first.buckets.p50, 1)),
+      ]);
+    }
+  }
+
+  const limits = results['rate-limit'];
+  if (limits) {
+    const baseline = phaseOf(limits.phases, 'no limits (baseline), 1 client');
+    for (const [label, prefix] of [
+      ['rate limit added p50 ms, 1 client (in memory)', 'in-memory buckets, 1 client'],
+      ['rate limit added p50 ms, 1 client (PostgreSQL, shared)', 'shared in PostgreSQL, 1 client'],
+    ] as const) {
+      const row = phaseOf(limits.phases, prefix);
+      rows.push([
+        label,
+        fmt(row && baseline ? row.p50 - baseline.p50 : undefined, 2),
+        `no limits p50 ${fmt(baseline?.p50, 2)} ms; with ${fmt(row?.p50, 2)} / p99 ${fmt(row?.p99, 2)} ms`,
+        '(measured, no target)',
+        '–',
       ]);
     }
   }

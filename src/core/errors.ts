@@ -108,6 +108,12 @@ export const errorCatalogue = {
   // funds and chain
   INSUFFICIENT_FUNDS: entry(409, 'Insufficient funds', false, 'Deposit to the wallet vault or send less.'),
   CHAIN_UNAVAILABLE: entry(503, 'Chain unavailable', true, 'Retry later; check the RPC URL.'),
+  MULTISIG_BUSY: entry(
+    503,
+    "The wallet's multisig is busy",
+    true,
+    'Retry in a few seconds: another request (on this or another replica) is changing the multisig; if it lasts, check the replicas are healthy.',
+  ),
   CHAIN_REJECTED: entry(
     422,
     'Transaction rejected by the chain',

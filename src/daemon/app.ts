@@ -42,7 +42,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
-  registerRateLimit(app, deps.rateLimit);
+  registerRateLimit(app, { ...deps.rateLimit, store: deps.store });
   registerAuthFailureAudit(app, deps.store);
 
   const metrics = createMetrics();

@@ -419,7 +419,7 @@ export const defaultConfigToml = `# WAIaaS configuration. Every key can be overr
 # squads_so = "/path/to/squads_v4.so"
 # localnet_port = 8899
 # log_level = "info"
-# rate_limit_per_token = 600     # requests per minute per token; 0 = off
+# rate_limit_per_token = 600     # requests per minute per token (all replicas together on PostgreSQL); 0 = off
 # rate_limit_per_ip = 1200       # requests per minute per IP without a valid token; 0 = off
 # The monitor freezes a wallet on the server (the owner decides the rest) when, within the window:
 # monitor_refusals = 10                   # policy refusals of its transfers; 0 = off

@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/index.ts';
 import { startTestKms, type TestKms } from '../support/kms-server.ts';
 import { runWaiaas } from '../support/processes.ts';
 
@@ -86,6 +88,39 @@ describe('waiaas owner and keystore commands', () => {
       `another passphrase 123\n${passphrase}\n`,
     );
     expect(back.code).toBe(0);
+  });
+
+  it('an owner created without a daemon goes through the owner service: owner.created is in the audit chain', async () => {
+    // A data directory of its own: the other tests list this one's owners.
+    const ownDir = join(mkdtempSync(join(tmpdir(), 'waiaas-owner-audit-')), 'data');
+    const ownEnv = { ...env, WAIAAS_DATA_DIR: ownDir };
+    expect((await waiaas(['init'], ownEnv)).code).toBe(0);
+    const created = await waiaas(
+      ['owner', 'create', '--name', 'Audited', '--unlock-stdin', '--json'],
+      ownEnv,
+      `${passphrase}\n`,
+    );
+    expect(created.code).toBe(0);
+    const owner = JSON.parse(created.stdout);
+    const store = await openStore({ sqlitePath: join(ownDir, 'waiaas.sqlite') });
+    try {
+      const entries = await sql<{ kind: string; actor_role: string; owner_id: string; details: string }>`
+        select kind, actor_role, owner_id, details from audit_log where subject = ${owner.id}`.execute(
+        store.db,
+      );
+      expect(entries.rows).toEqual([
+        expect.objectContaining({ kind: 'owner.created', actor_role: 'operator', owner_id: owner.id }),
+      ]);
+      expect(JSON.parse(entries.rows[0]!.details)).toMatchObject({
+        signer: 'local',
+        publicKey: owner.publicKey,
+      });
+    } finally {
+      await store.close();
+    }
+    // The chain it was appended to still verifies.
+    const verified = await waiaas(['audit', 'verify', '--json'], ownEnv);
+    expect(verified.code).toBe(0);
   });
 
   it('creates an aws-kms owner: the KMS key is made Ed25519 through the real SDK', async () => {

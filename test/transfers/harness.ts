@@ -4,6 +4,7 @@
  * test can give it a clock, a fault hook and fast workers. Restartable on the same data directory,
  * store and localnet, as a crashed daemon would be.
  */
+
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { Keypair, PublicKey } from '@solana/web3.js';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import { loadConfig } from '../../src/daemon/config.ts';
+import type { MultisigLockOptions } from '../../src/daemon/locks/multisig-locks.ts';
 import { createLogger } from '../../src/daemon/logger.ts';
 import { type Runtime, startRuntime } from '../../src/daemon/runtime/runtime.ts';
 import { buildDaemonApp } from '../../src/daemon/server.ts';
@@ -43,6 +45,8 @@ export interface TransferDaemonOptions {
   /** A store to use (kept open on close); otherwise a SQLite file in the data directory. */
   readonly store?: Store;
   readonly transfers?: TransferServiceOptions;
+  /** Lease and wait lengths of the multisig locks. */
+  readonly multisigLocks?: MultisigLockOptions;
 }
 
 export async function startLocalnetFor(dataDir: string): Promise<Localnet> {
@@ -70,6 +74,7 @@ export async function startTransferDaemon(options: TransferDaemonOptions = {}): 
     store,
     rpcUrl: localnet.rpcUrl,
     logger,
+    ...(options.multisigLocks ? { multisigLocks: options.multisigLocks } : {}),
   });
   const transfers = transfersOf(runtime, { pollIntervalMs: 200, ...options.transfers });
   const app = await buildDaemonApp(runtime);

@@ -82,7 +82,7 @@ export async function executeChangePolicy(
   validated: ValidatedPolicyChange,
 ): Promise<ChangePolicyResult> {
   const { owner, document } = validated;
-  return oneActAtATime(validated.wallet.id, () =>
+  return oneActAtATime(runtime, validated.wallet.id, () =>
     runtime.ownerKeys.of(owner).withUnlock(validated.unlock, async (ownerSigner) => {
       // Again under the wallet's turn: another act may have changed it since validation.
       const wallet = await ownersWallet(runtime, owner, validated.wallet.id);

@@ -157,23 +157,11 @@ export function soleAgent(config: CurrentWalletConfig, owner: PublicKey, walletI
   return agent;
 }
 
-const walletQueues = new Map<string, Promise<unknown>>();
-
 /**
- * Runs `act` after every earlier act on the same wallet in this process has finished, so two acts
- * never build from the same chain state. (Each act also reads the chain right before it builds, so
- * an act of another replica in between costs a failed transaction, never a wrong one.)
+ * Runs `act` holding the wallet's multisig lock (runtime.multisigLocks), the one approval proposals
+ * take too: two acts never build from the same chain state, on this replica or another, and no
+ * proposal is built while an act changes the members it would be voted by.
  */
-export function oneActAtATime<T>(walletId: string, act: () => Promise<T>): Promise<T> {
-  const previous = walletQueues.get(walletId) ?? Promise.resolve();
-  const run = previous.then(act, act);
-  const settled = run.then(
-    () => undefined,
-    () => undefined,
-  );
-  walletQueues.set(walletId, settled);
-  void settled.then(() => {
-    if (walletQueues.get(walletId) === settled) walletQueues.delete(walletId);
-  });
-  return run;
+export function oneActAtATime<T>(runtime: Runtime, walletId: string, act: () => Promise<T>): Promise<T> {
+  return runtime.multisigLocks.run(walletId, act);
 }

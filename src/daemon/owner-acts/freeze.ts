@@ -170,7 +170,7 @@ export async function executeFreeze(runtime: Runtime, validated: ValidatedFreeze
     inFlightTransfers: block.inFlightTransfers,
   };
   try {
-    return await oneActAtATime(wallet.id, () =>
+    return await oneActAtATime(runtime, wallet.id, () =>
       runtime.ownerKeys.of(owner).withUnlock(validated.unlock, async (ownerSigner) => {
         const current = await ownersWallet(runtime, owner, wallet.id);
         const inForce = policyInForce(current);

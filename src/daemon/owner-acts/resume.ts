@@ -77,7 +77,7 @@ async function policyToResumeWith(runtime: Runtime, wallet: Wallet, requested?: 
 
 export async function executeResume(runtime: Runtime, validated: ValidatedResume): Promise<ResumeResult> {
   const { owner } = validated;
-  return oneActAtATime(validated.wallet.id, () =>
+  return oneActAtATime(runtime, validated.wallet.id, () =>
     runtime.ownerKeys.of(owner).withUnlock(validated.unlock, async (ownerSigner) => {
       const wallet = await ownersWallet(runtime, owner, validated.wallet.id);
       assertSettled(wallet);

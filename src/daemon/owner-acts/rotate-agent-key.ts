@@ -164,7 +164,7 @@ export async function executeRotateAgentKey(
   validated: ValidatedRotation,
 ): Promise<RotateAgentKeyResult> {
   const { owner } = validated;
-  return oneActAtATime(validated.wallet.id, () =>
+  return oneActAtATime(runtime, validated.wallet.id, () =>
     runtime.ownerKeys.of(owner).withUnlock(validated.unlock, async (ownerSigner) => {
       const wallet = await ownersWallet(runtime, owner, validated.wallet.id);
       if (wallet.status !== 'active') {

@@ -152,7 +152,7 @@ export async function sweepFloat(runtime: Runtime, owner: Owner, walletId: strin
   if (wallet === undefined) throw new WaiaasError('NOT_FOUND', { message: `No wallet ${walletId}.` });
   const agent = wallet.agent;
   if (agent === undefined) return { walletId, swept: [] };
-  return oneActAtATime(walletId, async () => {
+  return oneActAtATime(runtime, walletId, async () => {
     const swept: SweptAccount[] = [];
     for (const float of await floatsOf(ctx.chain.connection, agent)) {
       const done = await sweepOne(ctx, wallet, agent, float);

@@ -227,7 +227,7 @@ export async function executeWithdraw(
   runtime: Runtime,
   validated: ValidatedWithdraw,
 ): Promise<WithdrawResult> {
-  return oneActAtATime(validated.wallet.id, () =>
+  return oneActAtATime(runtime, validated.wallet.id, () =>
     runtime.ownerKeys.of(validated.owner).withUnlock(validated.unlock, async (ownerSigner) => {
       const earlier = await earlierAttempt(runtime, validated);
       if (earlier?.result) return earlier.result;

@@ -1,25 +1,34 @@
 /**
  * Request rate limits, per token and per client IP, answered 429 RATE_LIMITED with Retry-After.
  *
- * Token buckets in memory: a bucket holds up to `max` requests and refills at `max` per `windowSeconds`,
- * so a client may burst to `max` and then sustain `max` per window. In memory means per replica: with
- * N replicas behind a load balancer each enforces its own share, so a client may reach up to N times
- * the limit overall (set limits per replica accordingly, or enforce globally at the load balancer).
+ * Where the counts live:
+ * - PostgreSQL (`store` given and on PostgreSQL): in the database (rate-limit-shared.ts), so N replicas
+ *   behind a load balancer enforce ONE limit per token and per address, not N. A key's window allows
+ *   `max` requests per `windowSeconds`, starting with its first request; one statement per request
+ *   (bench/rate-limit.ts measures what it adds).
+ * - SQLite or no store: token buckets in memory. SQLite means one machine, where one daemon serves the
+ *   data directory; a bucket holds up to `max` requests and refills at `max` per `windowSeconds`.
+ * Either way a client may send `max` at once and at most about 2 × `max` over any span of one window.
  *
- * - Requests with a bearer token draw from that token's bucket (keyed by the token's hash; the token
+ * - Requests with a bearer token count against that token (keyed by the token's hash; the token
  *   itself is never kept).
- * - The IP bucket is drawn from by requests without a token and by every answer 401 (an unknown,
- *   revoked or expired token), and requests with a token are refused while their IP's bucket is empty:
- *   guessing tokens from one address is throttled, while authenticated traffic from a shared address
- *   (agents behind one NAT, a benchmark on loopback) is limited per token only.
+ * - The IP's count is drawn from by requests without a token and by every answer 401 (an unknown,
+ *   revoked or expired token), and requests with a token are refused while their IP's count is used
+ *   up: guessing tokens from one address is throttled, while authenticated traffic from a shared
+ *   address (agents behind one NAT, a benchmark on loopback) is limited per token only.
  * - The client IP is Fastify's `request.ip`: the socket's address unless the app trusts a proxy
  *   (`trustProxy`), in which case X-Forwarded-For is believed.
  * - Exempt by default: GET /v1/health and GET /metrics (probes and scrapers must always get through).
+ * - When the database cannot be reached the shared limits let requests through (logged): every route
+ *   needs the database too, so nothing can be guessed or spent meanwhile, and 500s from the limiter
+ *   would only hide the real failure.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isWaiaasError, WaiaasError } from '../../core/errors.ts';
 import { hashToken } from '../../core/tokens.ts';
+import type { Store } from '../../store/store.ts';
 import { bearerToken } from '../auth.ts';
+import { type Refusal, SharedRateLimits } from './rate-limit-shared.ts';
 
 export interface RateLimit {
   /** Requests allowed per window (also the burst size). */
@@ -38,6 +47,8 @@ export interface RateLimitOptions {
   now?: () => number;
   /** Most buckets kept per kind; when exceeded, idle (full) buckets are dropped first. Default 100,000. */
   maxBuckets?: number;
+  /** On PostgreSQL the counts are kept there and shared by every replica; otherwise ignored. */
+  store?: Pick<Store, 'db' | 'engine'>;
 }
 
 export const defaultRateLimits = {
@@ -147,36 +158,76 @@ export function registerRateLimit(app: FastifyInstance, options: RateLimitOption
       reply.header('retry-after', String(seconds));
   });
   const now = options.now ?? Date.now;
-  const maxBuckets = options.maxBuckets ?? 100_000;
   const perToken = options.perToken ?? defaultRateLimits.perToken;
   const perIp = options.perIp ?? defaultRateLimits.perIp;
-  const tokenBuckets = perToken === false ? undefined : new TokenBuckets(perToken, maxBuckets);
-  const ipBuckets = perIp === false ? undefined : new TokenBuckets(perIp, maxBuckets);
+  if (perToken === false && perIp === false) return;
   const exempt = new Set(options.exemptPaths ?? ['/v1/health', '/metrics']);
+  const limiter =
+    options.store?.engine === 'postgres'
+      ? sharedLimiter(app, options.store, perToken, perIp)
+      : memoryLimiter(perToken, perIp, options.maxBuckets ?? 100_000);
 
   app.addHook('onRequest', async (request, reply) => {
     if (exempt.has(pathOf(request))) return;
-    const nowMs = now();
     const token = bearerToken(request);
-    let refusal: WaiaasError | undefined;
-    if (token === undefined) {
-      const wait = ipBuckets?.take(request.ip, nowMs);
-      if (wait !== undefined) refusal = rateLimited('ip', wait);
-    } else {
-      const ipWait = ipBuckets?.peek(request.ip, nowMs);
-      const tokenWait = ipWait === undefined ? tokenBuckets?.take(hashToken(token), nowMs) : undefined;
-      if (ipWait !== undefined) refusal = rateLimited('ip', ipWait);
-      else if (tokenWait !== undefined) refusal = rateLimited('token', tokenWait);
-    }
+    const refusal = await limiter.take(token === undefined ? undefined : hashToken(token), request.ip, now());
     if (refusal) {
-      reply.header('retry-after', String(refusal.details.retryAfterSeconds));
-      throw refusal;
+      reply.header('retry-after', String(refusal.retryAfterSeconds));
+      throw rateLimited(refusal.scope, refusal.retryAfterSeconds);
     }
   });
 
-  if (ipBuckets) {
+  if (perIp !== false) {
     app.addHook('onResponse', async (request, reply) => {
-      if (reply.statusCode === 401 && bearerToken(request) !== undefined) ipBuckets.charge(request.ip, now());
+      if (reply.statusCode === 401 && bearerToken(request) !== undefined)
+        await limiter.chargeIp(request.ip, now());
     });
   }
+}
+
+interface Limiter {
+  take(tokenHash: string | undefined, ip: string, nowMs: number): Promise<Refusal | undefined>;
+  chargeIp(ip: string, nowMs: number): Promise<void>;
+}
+
+function memoryLimiter(perToken: RateLimit | false, perIp: RateLimit | false, maxBuckets: number): Limiter {
+  const tokenBuckets = perToken === false ? undefined : new TokenBuckets(perToken, maxBuckets);
+  const ipBuckets = perIp === false ? undefined : new TokenBuckets(perIp, maxBuckets);
+  return {
+    async take(tokenHash, ip, nowMs) {
+      if (tokenHash === undefined) {
+        const wait = ipBuckets?.take(ip, nowMs);
+        return wait === undefined ? undefined : { scope: 'ip', retryAfterSeconds: wait };
+      }
+      const ipWait = ipBuckets?.peek(ip, nowMs);
+      if (ipWait !== undefined) return { scope: 'ip', retryAfterSeconds: ipWait };
+      const tokenWait = tokenBuckets?.take(tokenHash, nowMs);
+      return tokenWait === undefined ? undefined : { scope: 'token', retryAfterSeconds: tokenWait };
+    },
+    async chargeIp(ip, nowMs) {
+      ipBuckets?.charge(ip, nowMs);
+    },
+  };
+}
+
+function sharedLimiter(
+  app: FastifyInstance,
+  store: Pick<Store, 'db'>,
+  perToken: RateLimit | false,
+  perIp: RateLimit | false,
+): Limiter {
+  const windowOf = (limit: RateLimit | false) =>
+    limit === false ? undefined : { max: limit.max, windowMs: limit.windowSeconds * 1000 };
+  const shared = new SharedRateLimits(store.db, { perToken: windowOf(perToken), perIp: windowOf(perIp) });
+  const warn = (error: unknown) => app.log.warn({ err: error }, 'shared rate limits: database unreachable');
+  shared.startPruning(warn);
+  app.addHook('onClose', async () => shared.stop());
+  return {
+    take: (tokenHash, ip, nowMs) =>
+      shared.take(tokenHash, ip, nowMs).catch((error: unknown) => {
+        warn(error);
+        return undefined;
+      }),
+    chargeIp: (ip, nowMs) => shared.chargeIp(ip, nowMs).catch(warn),
+  };
 }

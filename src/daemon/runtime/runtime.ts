@@ -7,6 +7,7 @@ import type { Store } from '../../store/index.ts';
 import type { Config } from '../config.ts';
 import type { EnclaveRouter } from '../enclave-router.ts';
 import type { EnclaveSupervisor } from '../enclave-supervisor.ts';
+import { lockHolderFor, type MultisigLockOptions, MultisigLocks } from '../locks/multisig-locks.ts';
 import type { Logger } from '../logger.ts';
 import { replicaIdFor } from '../transfers/replica.ts';
 import { type DaemonSecret, enclaveChannelKey, loadDaemonSecret } from './daemon-secret.ts';
@@ -30,6 +31,8 @@ export interface Runtime {
   readonly enclaveRuntime: Pick<DaemonEnclave, 'identity' | 'checkpointer'>;
   readonly ownerKeys: OwnerKeys;
   readonly daemonSecret: DaemonSecret;
+  /** One change at a time per wallet's multisig, across replicas (approval proposals, owner acts). */
+  readonly multisigLocks: MultisigLocks;
   close(): Promise<void>;
 }
 
@@ -42,6 +45,8 @@ export interface StartRuntimeOptions {
   awsCredentials?: () => Promise<AwsCredentialsArgs>;
   /** Enclave overrides for tests: the checkpoint interval, the supervisor's command or bridge. */
   enclave?: Pick<StartEnclaveOptions, 'checkpointIntervalMs' | 'supervisor'>;
+  /** Lease and wait lengths of the multisig locks (tests shorten them). */
+  multisigLocks?: MultisigLockOptions;
 }
 
 /** Below this the daemon tops its fee payer up on localnet, and health warns elsewhere. */
@@ -81,6 +86,12 @@ export async function startRuntime(options: StartRuntimeOptions): Promise<Runtim
     throw error;
   }
   const ownerKeys = new OwnerKeys({ store });
+  const multisigLocks = new MultisigLocks(
+    store,
+    lockHolderFor(replicaIdFor(config.dataDir)),
+    logger,
+    options.multisigLocks,
+  );
 
   return {
     config,
@@ -93,6 +104,7 @@ export async function startRuntime(options: StartRuntimeOptions): Promise<Runtim
     enclaveRuntime: daemonEnclave,
     ownerKeys,
     daemonSecret,
+    multisigLocks,
     async close() {
       await daemonEnclave.close();
       stopAuditingRestarts();

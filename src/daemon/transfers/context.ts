@@ -4,6 +4,7 @@ import type { PublicKey } from '@solana/web3.js';
 import type { ChainClient } from '../../solana/chain-client.ts';
 import type { Store } from '../../store/store.ts';
 import type { TransferRecord } from '../../store/transfers.ts';
+import type { MultisigLocks } from '../locks/multisig-locks.ts';
 import type { Logger } from '../logger.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { TransferEvents } from './events.ts';
@@ -11,7 +12,6 @@ import type { SpendTemplates } from './spend-templates.ts';
 import type { TokenAssets } from './token-assets.ts';
 import type { FaultHook, PipelineStep } from './types.ts';
 import type { WalletContexts } from './wallet-context.ts';
-import type { WalletLocks } from './wallet-lock.ts';
 
 export interface PipelineContext {
   readonly runtime: Runtime;
@@ -28,8 +28,8 @@ export interface PipelineContext {
   readonly wallets: WalletContexts;
   readonly tokens: TokenAssets;
   readonly spends: SpendTemplates;
-  /** Serialises proposals per wallet (each takes the multisig's next transaction index). */
-  readonly proposals: WalletLocks;
+  /** Serialises proposals per wallet across replicas (each takes the multisig's next transaction index). */
+  readonly proposals: Pick<MultisigLocks, 'run'>;
   readonly events: TransferEvents;
   readonly feePayer: { readonly publicKey: PublicKey; readonly privateKey: KeyObject };
   /** Transfers this process is driving right now, so a retry can wait on the same work. */

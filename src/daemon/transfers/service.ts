@@ -26,7 +26,6 @@ import { submitTransfer } from './submit-transfer.ts';
 import { TokenAssets } from './token-assets.ts';
 import type { FaultHook } from './types.ts';
 import { type WalletContext, WalletContexts } from './wallet-context.ts';
-import { WalletLocks } from './wallet-lock.ts';
 import { TransferWorkers } from './workers/scheduler.ts';
 
 export interface TransferServiceOptions {
@@ -76,7 +75,6 @@ export class TransferService {
     this.events = new TransferEvents((error, event) =>
       runtime.logger.warn({ err: error, event: event.type }, 'a transfer event listener threw'),
     );
-    const locks = new WalletLocks();
     this.#ctx = {
       runtime,
       store: runtime.store,
@@ -89,7 +87,7 @@ export class TransferService {
       wallets: new WalletContexts(),
       tokens: new TokenAssets(),
       spends: new SpendTemplates(),
-      proposals: locks,
+      proposals: runtime.multisigLocks,
       events: this.events,
       feePayer: {
         publicKey: runtime.feePayer.publicKey,

@@ -10,7 +10,6 @@ import { transfersOf } from '../transfers/service.ts';
 import { SpendTemplates } from '../transfers/spend-templates.ts';
 import { TokenAssets } from '../transfers/token-assets.ts';
 import { WalletContexts } from '../transfers/wallet-context.ts';
-import { WalletLocks } from '../transfers/wallet-lock.ts';
 
 const contexts = new WeakMap<Runtime, PipelineContext>();
 
@@ -30,7 +29,7 @@ export function paymentContext(runtime: Runtime): PipelineContext {
       wallets: new WalletContexts(),
       tokens: new TokenAssets(),
       spends: new SpendTemplates(),
-      proposals: new WalletLocks(),
+      proposals: runtime.multisigLocks,
       events: transfers.events,
       feePayer: {
         publicKey: runtime.feePayer.publicKey,

@@ -9,6 +9,7 @@ import { feeSpends } from './0008_fee_spends.ts';
 import { ownerUnlockThrottle } from './0009_owner_unlock_throttle.ts';
 import { x402 } from './0012_x402.ts';
 import { windowBucketsRevocationEpoch } from './0013_window_buckets_revocation_epoch.ts';
+import { replicaLocks } from './0014_replica_locks.ts';
 import { enclaveInstances } from './0015_enclave_instances.ts';
 import type { Migration } from './migration.ts';
 
@@ -25,5 +26,6 @@ export const migrations: readonly Migration[] = [
   ownerUnlockThrottle,
   x402,
   windowBucketsRevocationEpoch,
+  replicaLocks,
   enclaveInstances,
 ];

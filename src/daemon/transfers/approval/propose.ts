@@ -5,7 +5,7 @@
  * owner as `pending_approval` until `approvalTimeoutSeconds` have passed.
  */
 import type { PublicKey } from '@solana/web3.js';
-import { WaiaasError } from '../../../core/errors.ts';
+import { isWaiaasError, WaiaasError } from '../../../core/errors.ts';
 import { proposalAddress, readMultisig, transactionAddress } from '../../../squads/index.ts';
 import { setFeeSpendLamports } from '../../../store/fee-spends.ts';
 import { findTransfer, type TransferRecord } from '../../../store/transfers.ts';
@@ -64,8 +64,28 @@ async function signProposal(
   }
 }
 
-/** From `received` (nothing stored signed) to `pending_approval`, or to its end. */
-export function propose(
+/**
+ * From `received` (nothing stored signed) to `pending_approval`, or to its end. The multisig lock
+ * (shared by every replica) orders proposals for one wallet; one that cannot get it in time
+ * (MULTISIG_BUSY) is settled like any passing trouble before signing: withdrawn on the request path,
+ * left for the workers otherwise.
+ */
+export async function propose(
+  ctx: PipelineContext,
+  record: TransferRecord,
+  wallet: WalletContext,
+  onRetryable: OnRetryable,
+): Promise<TransferRecord> {
+  try {
+    return await proposeHoldingMultisig(ctx, record, wallet, onRetryable);
+  } catch (error) {
+    if (isWaiaasError(error) && error.code === 'MULTISIG_BUSY')
+      return settleUnsigned(ctx, record, error, onRetryable);
+    throw error;
+  }
+}
+
+function proposeHoldingMultisig(
   ctx: PipelineContext,
   record: TransferRecord,
   wallet: WalletContext,
