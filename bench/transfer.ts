@@ -24,7 +24,6 @@ import { loadConfig } from '../src/daemon/config.ts';
 import { createLogger } from '../src/daemon/logger.ts';
 import { type Runtime, startRuntime } from '../src/daemon/runtime/runtime.ts';
 import { buildDaemonApp } from '../src/daemon/server.ts';
-import { transfersOf } from '../src/daemon/transfers/index.ts';
 import { privateKeyFromSeed, signEd25519 } from '../src/keys/ed25519.ts';
 import { buildAgentTransfer } from '../src/squads/index.ts';
 import { openStore } from '../src/store/index.ts';
@@ -217,7 +216,7 @@ const STEP_SAMPLES = 200;
 
 /** Median time from each point of the pipeline to the next, over sequential transfers (a fault hook that only looks). */
 async function timeSteps(runtime: Runtime, one: () => Promise<boolean>): Promise<string> {
-  const service = transfersOf(runtime);
+  const service = runtime.services.transfers;
   const times = new Map<string, number[]>();
   const note = (step: string, ms: number) => {
     const list = times.get(step) ?? [];

@@ -13,6 +13,7 @@ import type { Logger } from './logger.ts';
 import { createMetrics, type DomainMetrics, registerMetrics } from './plugins/metrics.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
 import { type RateLimitOptions, registerRateLimit } from './plugins/rate-limit.ts';
+import type { PrincipalCache } from './principal-cache.ts';
 import { registerProblemHandlers } from './problem.ts';
 import { type HealthDependencies, healthRoutes } from './routes/health.ts';
 import { HealthState } from './runtime/health-state.ts';
@@ -20,6 +21,8 @@ import { HealthState } from './runtime/health-state.ts';
 export interface AppDependencies {
   logger: Logger;
   store: Store;
+  /** Who a bearer token is (`runtime.services.principals`): /metrics admits only the operator. */
+  principals: Pick<PrincipalCache, 'resolve'>;
   health: HealthDependencies;
   rateLimit?: RateLimitOptions;
   /** The API's route plugins, each with its own dependencies. */
@@ -56,7 +59,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(healthRoutes(health));
   for (const routes of deps.routes ?? []) await app.register(routes);
 
-  const requireOperator = requireRole(deps.store, 'operator');
+  const requireOperator = requireRole(deps.principals, 'operator');
   const registry = domain ? Registry.merge([metrics.registry, domain.registry]) : metrics.registry;
   app.get('/metrics', { schema: { hide: true }, onRequest: requireOperator }, async (_request, reply) => {
     domain?.beginScrape();

@@ -9,7 +9,7 @@ import {
   type Session,
   type Store,
 } from '../store/index.ts';
-import { principalsOf } from './principal-cache.ts';
+import type { PrincipalCache } from './principal-cache.ts';
 
 export type Principal =
   | { readonly role: 'operator' }
@@ -62,9 +62,11 @@ export async function resolvePrincipalByHash(
   throw new WaiaasError('UNAUTHORIZED');
 }
 
-/** A preHandler admitting only the given roles; the principal is left on the request. */
-export const requireRole = (store: Store, ...roles: Role[]) => {
-  const principals = principalsOf(store);
+/**
+ * A preHandler admitting only the given roles; the principal is left on the request. `principals`:
+ * the replica's principal cache (`runtime.services.principals`).
+ */
+export const requireRole = (principals: Pick<PrincipalCache, 'resolve'>, ...roles: Role[]) => {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const token = bearerToken(request);
     if (token === undefined) throw new WaiaasError('UNAUTHORIZED', { message: 'Send a bearer token.' });

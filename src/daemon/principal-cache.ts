@@ -68,15 +68,3 @@ export class PrincipalCache {
     return principal;
   }
 }
-
-const caches = new WeakMap<Store, PrincipalCache>();
-
-/** The store's principal cache (one per store: per daemon replica), made on first use. */
-export function principalsOf(store: Store): PrincipalCache {
-  let cache = caches.get(store);
-  if (!cache) {
-    cache = new PrincipalCache(store);
-    caches.set(store, cache);
-  }
-  return cache;
-}

@@ -5,10 +5,9 @@ import type { Store } from '../store/index.ts';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
-import { monitorOf, transferWatchPlugin } from './monitor/index.ts';
+import { transferWatchPlugin } from './monitor/index.ts';
 import { commonProblems } from './plugins/common-problems.ts';
 import { consolePlugin } from './plugins/console.ts';
-import { domainMetricsOf } from './plugins/metrics.ts';
 import { attestationRoutes } from './routes/attestation.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { dryRunRoutes } from './routes/dry-run.ts';
@@ -25,7 +24,6 @@ import { webhookRoutes } from './routes/webhooks.ts';
 import { x402Routes } from './routes/x402.ts';
 import { type Runtime, startRuntime } from './runtime/runtime.ts';
 import { readRuntimeHealth } from './runtime/runtime-health.ts';
-import { transfersOf } from './transfers/index.ts';
 
 export interface Daemon {
   readonly app: FastifyInstance;
@@ -44,11 +42,12 @@ export interface StartDaemonOptions {
 /** The Fastify app over a running runtime: health, the API's routes, OpenAPI, metrics. */
 export async function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance> {
   const { store, config, logger } = runtime;
-  const domainMetrics = domainMetricsOf(runtime);
-  const unobserve = transfersOf(runtime).events.on((event) => domainMetrics.observeTransfer(event));
+  const { metrics: domainMetrics, transfers, monitor, principals } = runtime.services;
+  const unobserve = transfers.events.on((event) => domainMetrics.observeTransfer(event));
   const app = await buildApp({
     logger,
     store,
+    principals,
     health: {
       version,
       network: config.network,
@@ -65,10 +64,10 @@ export async function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance>
       // First: it declares the shared failure modes (429, 401/403, 400/413/415) of the routes after it.
       commonProblems(),
       attestationRoutes(runtime),
-      auditRoutes(runtime),
-      webhookRoutes(runtime),
+      auditRoutes({ store, principals }),
+      webhookRoutes({ store, principals, logger, daemonSecret: runtime.daemonSecret, config }),
       ownerRoutes(runtime),
-      operatorTokenRoutes(runtime),
+      operatorTokenRoutes({ store, principals }),
       walletRoutes(runtime),
       sessionRoutes(runtime),
       sessionInfoRoutes(runtime),
@@ -77,8 +76,8 @@ export async function buildDaemonApp(runtime: Runtime): Promise<FastifyInstance>
       transferRoutes(runtime),
       dryRunRoutes(runtime),
       x402Routes(runtime),
-      transferWatchPlugin({ store, onAccepted: (walletId) => monitorOf(runtime).touch(walletId) }),
-      eventRoutes({ store, logger }),
+      transferWatchPlugin({ store, onAccepted: (walletId) => monitor.touch(walletId) }),
+      eventRoutes({ store, principals, logger }),
       consolePlugin(),
     ],
     domainMetrics,
@@ -101,7 +100,7 @@ export async function startDaemon({ config, store, rpcUrl, logger }: StartDaemon
     await runtime.close();
     throw error;
   }
-  const monitor = monitorOf(runtime);
+  const { monitor } = runtime.services;
   monitor.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { initialise } from '../../src/cli/initialise.ts';
 import { hashToken } from '../../src/core/tokens.ts';
 import { loadConfig } from '../../src/daemon/config.ts';
+import { PrincipalCache } from '../../src/daemon/principal-cache.ts';
 import { operatorTokenRoutes } from '../../src/daemon/routes/operator-tokens.ts';
 import { findActiveOperatorTokenByHash, type Store } from '../../src/store/index.ts';
 import { buildRoutesApp, seedOperator } from '../audit/fixtures.ts';
@@ -29,7 +30,9 @@ forEachEngine((engine, { makeStore }) => {
     async function setUp(): Promise<{ store: Store; app: FastifyInstance; first: string }> {
       const store = await makeStore();
       const first = await seedOperator(store);
-      const app = await buildRoutesApp(store, [operatorTokenRoutes({ store })]);
+      const app = await buildRoutesApp(store, [
+        operatorTokenRoutes({ store, principals: new PrincipalCache(store) }),
+      ]);
       cleanups.push(() => app.close());
       return { store, app, first };
     }

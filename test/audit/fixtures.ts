@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { generateToken, hashToken } from '../../src/core/tokens.ts';
 import { buildApp } from '../../src/daemon/app.ts';
 import { createLogger } from '../../src/daemon/logger.ts';
+import { PrincipalCache } from '../../src/daemon/principal-cache.ts';
 import { readChainStatus } from '../../src/solana/chain-status.ts';
 import {
   insertOperatorToken,
@@ -77,6 +78,7 @@ export async function buildRoutesApp(
   const app = await buildApp({
     logger: createLogger('silent'),
     store,
+    principals: new PrincipalCache(store),
     health: {
       version: '0.0.0-test',
       network: 'localnet',

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../../src/core/tokens.ts';
 import { appendAudit, registerAuthFailureAudit } from '../../src/daemon/audit/index.ts';
+import { PrincipalCache } from '../../src/daemon/principal-cache.ts';
 import { auditRoutes } from '../../src/daemon/routes/audit.ts';
 import type { Store } from '../../src/store/index.ts';
 import { bearer } from '../support/api.ts';
@@ -41,8 +42,10 @@ forEachEngine((engine, { makeStore }) => {
       alice = await seedOwner(store, 'Alice');
       bob = await seedOwner(store, 'Bob');
       operator = await seedOperator(store);
-      app = await buildRoutesApp(store, [auditRoutes({ store })], (root) =>
-        registerAuthFailureAudit(root, store),
+      app = await buildRoutesApp(
+        store,
+        [auditRoutes({ store, principals: new PrincipalCache(store) })],
+        (root) => registerAuthFailureAudit(root, store),
       );
       await store.writeTransaction(async (trx) => {
         await appendAudit(trx, {

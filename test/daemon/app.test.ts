@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken, hashToken } from '../../src/core/tokens.ts';
 import { buildApp } from '../../src/daemon/app.ts';
 import { createLogger } from '../../src/daemon/logger.ts';
+import { PrincipalCache } from '../../src/daemon/principal-cache.ts';
 import { readChainStatus } from '../../src/solana/chain-status.ts';
 import { insertOperatorToken, revokeOperatorToken, type Store } from '../../src/store/index.ts';
 import { forEachEngine } from '../support/databases.ts';
@@ -21,6 +22,7 @@ forEachEngine((engine, { makeStore }) => {
       app = await buildApp({
         logger: createLogger('silent'),
         store,
+        principals: new PrincipalCache(store),
         health: {
           version: '0.0.0-test',
           network: 'localnet',
@@ -53,6 +55,7 @@ forEachEngine((engine, { makeStore }) => {
       const brokenApp = await buildApp({
         logger: createLogger('silent'),
         store: other,
+        principals: new PrincipalCache(other),
         health: {
           version: '0',
           network: 'localnet',

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateToken, hashToken } from '../../src/core/tokens.ts';
-import { principalsOf } from '../../src/daemon/principal-cache.ts';
 import type { Localnet } from '../../src/localnet/index.ts';
 import { insertSession } from '../../src/store/index.ts';
 import { bearer, createOwnerWalletSession } from '../support/api.ts';
@@ -53,7 +52,7 @@ describeWithSquads('principal cache across replicas', () => {
 
     it('a session revoked through one daemon is refused on the next request through the other', async () => {
       const { first, second, owner, wallet, session } = await twoDaemons();
-      const cache = principalsOf(second.runtime.store);
+      const cache = second.runtime.services.principals;
 
       // Cached on the second daemon: the second request is served without resolving the token again.
       expect((await listTransfers(second, session.token, wallet.id)).statusCode).toBe(200);
@@ -91,7 +90,7 @@ describeWithSquads('principal cache across replicas', () => {
         label: null,
         expiresAt,
       });
-      const cache = principalsOf(second.runtime.store);
+      const cache = second.runtime.services.principals;
       expect((await cache.resolve(token)).role).toBe('agent');
       await expect(cache.resolve(token, Number(expiresAt))).rejects.toMatchObject({
         code: 'SESSION_EXPIRED',

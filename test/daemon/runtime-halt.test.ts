@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Keypair, PublicKey } from '@solana/web3.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EnclaveClient } from '../../src/daemon/enclave-client.ts';
-import { type Monitor, monitorOf } from '../../src/daemon/monitor/index.ts';
+import type { Monitor } from '../../src/daemon/monitor/index.ts';
 import { enclaveChannelKey } from '../../src/daemon/runtime/daemon-secret.ts';
 import { CHECKPOINT_CONTEXT, type CheckpointBody } from '../../src/enclave/checkpoint.ts';
 import { localVaultWithKey } from '../../src/keys/vault/local-vault.ts';
@@ -77,7 +77,7 @@ describeWithSquads('halting the enclave: the monitor’s freeze stops L2 at once
     const dataDir = mkdtempSync(join(tmpdir(), 'waiaas-halt-'));
     writeFileSync(join(dataDir, 'config.toml'), 'monitor_refusals = 2\nmonitor_refusals_seconds = 300\n');
     daemon = await startTestDaemon({ dataDir });
-    monitor = monitorOf(daemon.runtime);
+    monitor = daemon.runtime.services.monitor;
     await monitor.runOnce();
     setup = await createOwnerWalletSession(daemon.app, daemon.runtime.store, starterPolicy());
     bystander = await createOwnerWalletSession(daemon.app, daemon.runtime.store, starterPolicy());

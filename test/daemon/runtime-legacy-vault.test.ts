@@ -15,7 +15,6 @@ import { loadConfig } from '../../src/daemon/config.ts';
 import { createLogger } from '../../src/daemon/logger.ts';
 import { type Runtime, startRuntime } from '../../src/daemon/runtime/runtime.ts';
 import { buildDaemonApp } from '../../src/daemon/server.ts';
-import { transfersOf } from '../../src/daemon/transfers/index.ts';
 import {
   agentSeedContext,
   openAgentKey,
@@ -62,8 +61,8 @@ describeWithSquads('migrating the vault the daemon used to hold', () => {
       store,
       rpcUrl: localnet.rpcUrl,
       logger: createLogger(process.env.WAIAAS_TEST_LOG_LEVEL ?? 'silent'),
+      services: { transfers: { pollIntervalMs: 200 } },
     });
-    transfersOf(runtime, { pollIntervalMs: 200 });
     const app = await buildDaemonApp(runtime);
     await app.ready();
     return {

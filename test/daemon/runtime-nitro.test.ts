@@ -22,7 +22,6 @@ import { loadConfig } from '../../src/daemon/config.ts';
 import { createLogger } from '../../src/daemon/logger.ts';
 import { type Runtime, startRuntime } from '../../src/daemon/runtime/runtime.ts';
 import { buildDaemonApp } from '../../src/daemon/server.ts';
-import { transfersOf } from '../../src/daemon/transfers/index.ts';
 import { loadOrCreateDevCa } from '../../src/enclave/attestation/dev-ca.ts';
 import { enclaveCodeBundle } from '../../src/enclave/code-bundle.ts';
 import { socatCommand, unixConnectAddress, unixListenAddress } from '../../src/enclave/vsock-bridge.ts';
@@ -152,8 +151,8 @@ describeNitro('nitro mode: the daemon attached to a KMS-sealing enclave over its
           backoff: { initialMs: 50, maxMs: 500 },
         },
       },
+      services: { transfers: { pollIntervalMs: 200 } },
     });
-    transfersOf(runtime, { pollIntervalMs: 200 });
     app = await buildDaemonApp(runtime);
     await app.ready();
   }, 180_000);

@@ -17,7 +17,6 @@ import { loadConfig } from '../../src/daemon/config.ts';
 import { createLogger } from '../../src/daemon/logger.ts';
 import { type Runtime, startRuntime } from '../../src/daemon/runtime/runtime.ts';
 import { buildDaemonApp } from '../../src/daemon/server.ts';
-import { transfersOf } from '../../src/daemon/transfers/index.ts';
 import { CHECKPOINT_CONTEXT, type CheckpointBody } from '../../src/enclave/checkpoint.ts';
 import { localVaultWithKey } from '../../src/keys/vault/local-vault.ts';
 import type { Localnet } from '../../src/localnet/index.ts';
@@ -58,8 +57,8 @@ const startDaemon = async (): Promise<Daemon> => {
     logger: createLogger(process.env.WAIAAS_TEST_LOG_LEVEL ?? 'silent'),
     // No periodic checkpoint during the test: the newest checkpoint is the one the owner acts wrote.
     enclave: { checkpointIntervalMs: 3_600_000, supervisor: { backoff: { initialMs: 50 } } },
+    services: { transfers: { pollIntervalMs: 200 } },
   });
-  transfersOf(runtime, { pollIntervalMs: 200 });
   const app = await buildDaemonApp(runtime);
   await app.ready();
   return {

@@ -6,7 +6,6 @@
  */
 import { PublicKey } from '@solana/web3.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { monitorOf } from '../../src/daemon/monitor/index.ts';
 import { buildAgentTransfer } from '../../src/squads/index.ts';
 import { bearer, OWNER_PASSPHRASE, operatorToken } from '../support/api.ts';
 import { describeWithSquads } from '../support/squads-binary.ts';
@@ -161,7 +160,7 @@ describeWithSquads('domain metrics', () => {
       0n,
     );
     // The monitor's first pass only reads what happened before it; the refusals come after.
-    await monitorOf(daemon.runtime).runOnce();
+    await daemon.runtime.services.monitor.runOnce();
     const byMonitor = await moved(async () => {
       for (let index = 0; index < 10; index++) {
         await postTransfer(daemon.app, session.token, other.id, {
@@ -169,7 +168,7 @@ describeWithSquads('domain metrics', () => {
           amount: String(2n * SOL),
         });
       }
-      const alerts = await monitorOf(daemon.runtime).runOnce();
+      const alerts = await daemon.runtime.services.monitor.runOnce();
       expect(alerts.map((alert) => alert.walletId)).toEqual([other.id]);
     });
     const rules = [...(await scrape()).keys()].filter((sample) =>

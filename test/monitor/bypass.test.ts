@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keypair, PublicKey } from '@solana/web3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMonitor, type Monitor, monitorOf } from '../../src/daemon/monitor/index.ts';
+import { createMonitor, type Monitor } from '../../src/daemon/monitor/index.ts';
 import { auditPage } from '../../src/store/audit.ts';
 import { findWallet } from '../../src/store/index.ts';
 import { call, enclaveSignedTransfer, enclaveVerdict, fundVault, submit } from '../owner-acts/helpers.ts';
@@ -58,7 +58,7 @@ describeWithSquads('spending that bypassed the daemon', () => {
     });
   });
   afterAll(async () => {
-    await monitorOf(daemon.runtime).stop();
+    await daemon.runtime.services.monitor.stop();
     await receiver?.close();
     await daemon?.close();
   });
@@ -134,7 +134,7 @@ describeWithSquads('spending that bypassed the daemon', () => {
   it('a leaked-key spend halts the wallet within one chain check, alerts the owner and says why', async () => {
     const setup = await setUp();
     const bystander = await setUp();
-    const monitor = monitorOf(daemon.runtime);
+    const monitor = daemon.runtime.services.monitor;
     monitor.start();
     await leakedSpend(setup, setup.wallet.agentPublicKey, 250_000_000n);
     const landedAt = Date.now();
@@ -216,7 +216,7 @@ describeWithSquads('spending that bypassed the daemon', () => {
 
   it('the halt reaches the enclave too: it refuses to sign for the wallet', async () => {
     const setup = await setUp();
-    const monitor = monitorOf(daemon.runtime);
+    const monitor = daemon.runtime.services.monitor;
     monitor.start();
     try {
       await leakedSpend(setup, setup.wallet.agentPublicKey, 100_000_000n);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keypair, PublicKey } from '@solana/web3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Monitor, monitorOf } from '../../src/daemon/monitor/index.ts';
+import type { Monitor } from '../../src/daemon/monitor/index.ts';
 import { readWallet } from '../../src/squads/index.ts';
 import { auditPage } from '../../src/store/audit.ts';
 import { findWallet } from '../../src/store/index.ts';
@@ -46,7 +46,7 @@ describeWithSquads('the monitor', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'waiaas-monitor-'));
     writeFileSync(join(dataDir, 'config.toml'), config);
     daemon = await startTestDaemon({ dataDir });
-    monitor = monitorOf(daemon.runtime);
+    monitor = daemon.runtime.services.monitor;
     receiver = await startReceiver();
     receiver.secret = WEBHOOK_SECRET;
     await monitor.runOnce();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Keypair, PublicKey } from '@solana/web3.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { starterPolicy as quickstartPolicy } from '../../src/cli/quickstart-setup.ts';
-import { type Monitor, monitorOf } from '../../src/daemon/monitor/index.ts';
+import type { Monitor } from '../../src/daemon/monitor/index.ts';
 import { findWallet } from '../../src/store/index.ts';
 import { bearer, createOwnerWalletSession } from '../support/api.ts';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.ts';
@@ -27,7 +27,7 @@ describeWithSquads('spending velocity and the tiers', () => {
     // The defaults a user gets: no config.toml, so monitor_velocity_percent 50 over 600 s.
     daemon = await startTestDaemon({ dataDir: mkdtempSync(join(tmpdir(), 'waiaas-velocity-tiers-')) });
     expect(daemon.runtime.config.monitor.velocity).toEqual({ percent: 50, seconds: 600 });
-    monitor = monitorOf(daemon.runtime);
+    monitor = daemon.runtime.services.monitor;
     await monitor.runOnce();
   });
   afterAll(async () => {

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateToken } from '../../src/core/tokens.ts';
 import { registerRateLimit, TokenBuckets } from '../../src/daemon/plugins/rate-limit.ts';
+import { PrincipalCache } from '../../src/daemon/principal-cache.ts';
 import { auditRoutes } from '../../src/daemon/routes/audit.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { buildRoutesApp, type SeededOwner, seedOperator, seedOwner } from '../audit/fixtures.ts';
@@ -30,12 +31,15 @@ describe('rate limits', () => {
     store = await openStore({ sqlitePath: join(dir, 'waiaas.sqlite') });
     owners = [await seedOwner(store, 'A'), await seedOwner(store, 'B'), await seedOwner(store, 'C')];
     operator = await seedOperator(store);
-    app = await buildRoutesApp(store, [auditRoutes({ store })], (root) =>
-      registerRateLimit(root, {
-        perToken: { max: 3, windowSeconds: 60 },
-        perIp: { max: 4, windowSeconds: 60 },
-        now: () => clock,
-      }),
+    app = await buildRoutesApp(
+      store,
+      [auditRoutes({ store, principals: new PrincipalCache(store) })],
+      (root) =>
+        registerRateLimit(root, {
+          perToken: { max: 3, windowSeconds: 60 },
+          perIp: { max: 4, windowSeconds: 60 },
+          now: () => clock,
+        }),
     );
   });
   beforeEach(() => {

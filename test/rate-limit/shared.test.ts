@@ -10,6 +10,7 @@ import { expect, it } from 'vitest';
 import { generateToken } from '../../src/core/tokens.ts';
 import { buildApp } from '../../src/daemon/app.ts';
 import { createLogger } from '../../src/daemon/logger.ts';
+import { PrincipalCache } from '../../src/daemon/principal-cache.ts';
 import { auditRoutes } from '../../src/daemon/routes/audit.ts';
 import { readChainStatus } from '../../src/solana/chain-status.ts';
 import { pruneWindows } from '../../src/store/rate-limit-windows.ts';
@@ -26,9 +27,12 @@ forEachEngine(
     let clock = 1_000_000;
     // The daemon's app as buildApp makes it, its limits given the way server.ts gives them.
     const replica = async (store: Store) => {
+      // One per replica, shared by its app and routes, as runtime.services.principals is.
+      const principals = new PrincipalCache(store);
       const app = await buildApp({
         logger: createLogger('silent'),
         store,
+        principals,
         health: {
           version: '0.0.0-test',
           network: 'localnet',
@@ -41,7 +45,7 @@ forEachEngine(
           perIp: { max: MAX_PER_IP, windowSeconds: 60 },
           now: () => clock,
         },
-        routes: [auditRoutes({ store })],
+        routes: [auditRoutes({ store, principals })],
       });
       await app.ready();
       return app;

@@ -16,11 +16,7 @@ import type { MultisigLockOptions } from '../../src/daemon/locks/multisig-locks.
 import { createLogger } from '../../src/daemon/logger.ts';
 import { type Runtime, startRuntime } from '../../src/daemon/runtime/runtime.ts';
 import { buildDaemonApp } from '../../src/daemon/server.ts';
-import {
-  type TransferService,
-  type TransferServiceOptions,
-  transfersOf,
-} from '../../src/daemon/transfers/index.ts';
+import type { TransferService, TransferServiceOptions } from '../../src/daemon/transfers/index.ts';
 import { type Localnet, startLocalnet } from '../../src/localnet/index.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { bearer, OWNER_PASSPHRASE, operatorToken } from '../support/api.ts';
@@ -75,8 +71,9 @@ export async function startTransferDaemon(options: TransferDaemonOptions = {}): 
     rpcUrl: localnet.rpcUrl,
     logger,
     ...(options.multisigLocks ? { multisigLocks: options.multisigLocks } : {}),
+    services: { transfers: { pollIntervalMs: 200, ...options.transfers } },
   });
-  const transfers = transfersOf(runtime, { pollIntervalMs: 200, ...options.transfers });
+  const { transfers } = runtime.services;
   const app = await buildDaemonApp(runtime);
   await app.ready();
   return {

@@ -11,6 +11,7 @@ import {
   webhookAllowList,
   webhookSecretKey,
 } from '../../src/daemon/notifier/index.ts';
+import { PrincipalCache } from '../../src/daemon/principal-cache.ts';
 import { webhookRoutes } from '../../src/daemon/routes/webhooks.ts';
 import type { Store } from '../../src/store/index.ts';
 import { buildRoutesApp, type SeededOwner, seedOwner } from '../audit/fixtures.ts';
@@ -63,7 +64,13 @@ forEachEngine((engine, { makeStore, makeDatabase }) => {
       );
       const app = await buildRoutesApp(store, [
         webhookRoutes(
-          { store, logger, daemonSecret, config: { webhookAllowHosts: ['127.0.0.1'] } },
+          {
+            store,
+            principals: new PrincipalCache(store),
+            logger,
+            daemonSecret,
+            config: { webhookAllowHosts: ['127.0.0.1'] },
+          },
           { delivery: options.delivery },
         ),
       ]);

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/daemon/logger.ts';
 import { enqueueEvent } from '../../src/daemon/notifier/index.ts';
+import { PrincipalCache } from '../../src/daemon/principal-cache.ts';
 import { webhookRoutes } from '../../src/daemon/routes/webhooks.ts';
 import type { Store } from '../../src/store/index.ts';
 import { buildRoutesApp, type SeededOwner, seedOwner } from '../audit/fixtures.ts';
@@ -38,6 +39,7 @@ forEachEngine((engine, { makeStore }) => {
         webhookRoutes(
           {
             store,
+            principals: new PrincipalCache(store),
             logger: createLogger('silent'),
             daemonSecret,
             // Names with no DNS here, and loopback: allowed by the operator, so no lookup is made.

@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/daemon/logger.ts';
 import { enqueueEvent, type ResolvedAddress, type ResolveHost } from '../../src/daemon/notifier/index.ts';
+import { PrincipalCache } from '../../src/daemon/principal-cache.ts';
 import { webhookRoutes } from '../../src/daemon/routes/webhooks.ts';
 import type { Store } from '../../src/store/index.ts';
 import { buildRoutesApp, type SeededOwner, seedOwner } from '../audit/fixtures.ts';
@@ -113,7 +114,13 @@ forEachEngine((engine, { makeStore }) => {
       const owner = await seedOwner(store);
       const app = await buildRoutesApp(store, [
         webhookRoutes(
-          { store, logger: createLogger('silent'), daemonSecret, config: { webhookAllowHosts: allowHosts } },
+          {
+            store,
+            principals: new PrincipalCache(store),
+            logger: createLogger('silent'),
+            daemonSecret,
+            config: { webhookAllowHosts: allowHosts },
+          },
           {
             resolve: testResolver,
             delivery: delivery ? { pollMs: 20, timeoutMs: 2000, backoffBaseMs: 60, maxAttempts: 2 } : false,

@@ -8,8 +8,8 @@
 
 import { type TransferIntent, type TransferRoute, tierFor } from '../../core/policy.ts';
 import type { Wallet } from '../../store/index.ts';
-import { type ChainSnapshots, chainSnapshotsOf } from '../exposure/chain-snapshot.ts';
-import type { Runtime } from '../runtime/runtime.ts';
+import type { ChainSnapshots } from '../exposure/chain-snapshot.ts';
+import type { RuntimeParts } from '../runtime/runtime.ts';
 import type { TransferBody } from '../transfers/index.ts';
 import { validateTransfer } from '../transfers/steps/validate.ts';
 import { budgetOf } from './budget.ts';
@@ -23,15 +23,15 @@ import { notChecked } from './verdict.ts';
 const NOT_REQUESTED = ['Not requested (see the layers parameter).'];
 
 export class DryRuns {
-  readonly #runtime: Runtime;
+  readonly #runtime: Pick<RuntimeParts, 'store'>;
   readonly #policies = new PolicyCache();
   readonly #enclaveUsage: EnclaveUsageCache;
   readonly #chain: ChainSnapshots;
 
-  constructor(runtime: Runtime) {
+  constructor(runtime: Pick<RuntimeParts, 'store' | 'signers'>, chainSnapshots: ChainSnapshots) {
     this.#runtime = runtime;
     this.#enclaveUsage = new EnclaveUsageCache(runtime.signers);
-    this.#chain = chainSnapshotsOf(runtime);
+    this.#chain = chainSnapshots;
   }
 
   /**
@@ -117,16 +117,4 @@ export class DryRuns {
       evaluatedAt: new Date(nowMs).toISOString(),
     };
   }
-}
-
-const dryRuns = new WeakMap<Runtime, DryRuns>();
-
-/** The runtime's dry-run service (and its caches), made on first use. */
-export function dryRunsOf(runtime: Runtime): DryRuns {
-  let found = dryRuns.get(runtime);
-  if (!found) {
-    found = new DryRuns(runtime);
-    dryRuns.set(runtime, found);
-  }
-  return found;
 }

@@ -241,17 +241,3 @@ export class ChainSnapshots {
     return snapshotOf(multisig, limits, chainTime, balances, this.#now());
   }
 }
-
-const snapshots = new WeakMap<object, ChainSnapshots>();
-
-/** The runtime's snapshot cache, made on first use. */
-export function chainSnapshotsOf(runtime: {
-  readonly chain: { readonly connection: Connection };
-}): ChainSnapshots {
-  let found = snapshots.get(runtime);
-  if (!found) {
-    found = new ChainSnapshots(runtime.chain.connection);
-    snapshots.set(runtime, found);
-  }
-  return found;
-}

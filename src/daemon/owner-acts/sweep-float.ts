@@ -26,7 +26,6 @@ import { settleUnsigned } from '../transfers/steps/settle-unsigned.ts';
 import { track } from '../transfers/track.ts';
 import type { WalletContext } from '../transfers/wallet-context.ts';
 import { buildFloatSweep } from '../x402/build.ts';
-import { paymentContext } from '../x402/context.ts';
 import { assertSettled, oneActAtATime, ownersWallet } from './common.ts';
 
 export interface SweptAccount {
@@ -146,7 +145,7 @@ async function sweepOne(
 
 export async function sweepFloat(runtime: Runtime, owner: Owner, walletId: string): Promise<SweepResult> {
   assertSettled(await ownersWallet(runtime, owner, walletId));
-  const ctx = paymentContext(runtime);
+  const ctx = runtime.services.payments;
   ctx.wallets.invalidate(walletId);
   const wallet = await ctx.wallets.get(ctx.store.db, walletId);
   if (wallet === undefined) throw new WaiaasError('NOT_FOUND', { message: `No wallet ${walletId}.` });

@@ -1,6 +1,6 @@
 /**
  * Prometheus metrics. `createMetrics`: the process (prefix waiaas_) and HTTP request durations, per
- * app. `DomainMetrics` (one per runtime, `domainMetricsOf`): what an operator of a custody service
+ * app. `DomainMetrics` (one per runtime, `runtime.services.metrics`): what an operator of a custody service
  * watches and alerts on — transfers by tier and outcome, refusals by layer and code, the latency of a
  * transfer and of its enclave signature and chain confirmation, freezes and monitor alerts, the
  * approval queue, the webhook outbox, the fee payer's balance and the enclave.
@@ -342,16 +342,4 @@ export class DomainMetrics {
     }
     return this.#figures.read;
   }
-}
-
-const domainMetrics = new WeakMap<object, DomainMetrics>();
-
-/** The runtime's domain metrics, made on first use (the pipeline, the monitor and the app share them). */
-export function domainMetricsOf(runtime: Pick<Runtime, 'store' | 'enclave'>): DomainMetrics {
-  let found = domainMetrics.get(runtime);
-  if (!found) {
-    found = new DomainMetrics(runtime);
-    domainMetrics.set(runtime, found);
-  }
-  return found;
 }

@@ -5,6 +5,7 @@ import { type AuditRow, auditPage } from '../../store/audit.ts';
 import type { Store } from '../../store/store.ts';
 import { auditActorRoles, auditKinds, verifyAuditChain } from '../audit/index.ts';
 import { requireRole } from '../auth.ts';
+import type { PrincipalCache } from '../principal-cache.ts';
 import { problemSchema } from '../problem.ts';
 import { walletFor } from './access.ts';
 
@@ -67,15 +68,15 @@ const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404
 
 /** GET /v1/audit (owner: entries about them and their wallets; operator: all) and GET /v1/audit/verify. */
 export const auditRoutes =
-  (deps: { store: Store }): FastifyPluginAsync =>
+  (deps: { store: Store; principals: Pick<PrincipalCache, 'resolve'> }): FastifyPluginAsync =>
   async (app) => {
     const typed = app.withTypeProvider<ZodTypeProvider>();
-    const { store } = deps;
+    const { store, principals } = deps;
 
     typed.get(
       '/v1/audit',
       {
-        onRequest: requireRole(store, 'owner', 'operator'),
+        onRequest: requireRole(principals, 'owner', 'operator'),
         schema: {
           summary: 'Audit entries, newest first',
           description:
@@ -114,7 +115,7 @@ export const auditRoutes =
     typed.get(
       '/v1/audit/verify',
       {
-        onRequest: requireRole(store, 'owner', 'operator'),
+        onRequest: requireRole(principals, 'owner', 'operator'),
         schema: {
           summary: 'Walk the audit hash chain and name the first broken entry',
           description:

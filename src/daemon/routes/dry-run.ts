@@ -3,7 +3,6 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { TIERS } from '../../core/policy.ts';
 import { requireRole } from '../auth.ts';
-import { dryRunsOf } from '../dry-run/dry-run.ts';
 import { LAYERS, type LayerName } from '../dry-run/types.ts';
 import { problemSchema } from '../problem.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -104,11 +103,11 @@ export const dryRunRoutes =
   (runtime: Runtime): FastifyPluginAsync =>
   async (app) => {
     const typed = app.withTypeProvider<ZodTypeProvider>();
-    const dryRuns = dryRunsOf(runtime);
+    const { dryRuns } = runtime.services;
     typed.post(
       '/v1/wallets/:id/transfers/dry-run',
       {
-        onRequest: requireRole(runtime.store, 'agent', 'owner'),
+        onRequest: requireRole(runtime.services.principals, 'agent', 'owner'),
         // The answer is built by typed code of ours (DryRunResult), not passed through from elsewhere:
         // encoding it through its zod schema again would cost a tenth of the request. The schema
         // still documents it, and test/api/dry-run.test.ts checks answers against it.

@@ -17,6 +17,7 @@ import type { Owner, Store } from '../../store/index.ts';
 import { requireRole } from '../auth.ts';
 import { type AuditTail, createAuditTail } from '../events/audit-tail.ts';
 import type { Logger } from '../logger.ts';
+import type { PrincipalCache } from '../principal-cache.ts';
 import { problemSchema } from '../problem.ts';
 import { ownerOf } from './access.ts';
 import { auditEntrySchema, presentAuditEntry } from './audit.ts';
@@ -37,6 +38,8 @@ const HEARTBEAT_MS = 15_000;
 
 export interface EventRoutesOptions {
   readonly store: Store;
+  /** The replica's principal cache (`runtime.services.principals`). */
+  readonly principals: Pick<PrincipalCache, 'resolve'>;
   readonly logger: Logger;
   /** How often the audit head is read while a stream is open (default 250 ms). */
   readonly pollMs?: number;
@@ -155,7 +158,7 @@ export const eventRoutes =
     typed.get(
       '/v1/events',
       {
-        onRequest: requireRole(store, 'owner'),
+        onRequest: requireRole(options.principals, 'owner'),
         schema: {
           summary: "The owner's live feed: audit entries about them and their wallets, as they happen",
           description:

@@ -5,6 +5,7 @@ import type { OperatorToken } from '../../store/operator-tokens.ts';
 import type { Store } from '../../store/store.ts';
 import { requireRole } from '../auth.ts';
 import { issueOperatorToken, operatorTokens, revokeOperatorTokenById } from '../operator-tokens/service.ts';
+import type { PrincipalCache } from '../principal-cache.ts';
 import { problemSchema } from '../problem.ts';
 import { idParamsSchema } from '../schemas.ts';
 
@@ -36,10 +37,10 @@ const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404
 
 /** POST · GET /v1/operator-tokens, DELETE /v1/operator-tokens/:id: the operator's own tokens. */
 export const operatorTokenRoutes =
-  (deps: { store: Store }): FastifyPluginAsync =>
+  (deps: { store: Store; principals: Pick<PrincipalCache, 'resolve'> }): FastifyPluginAsync =>
   async (app) => {
     const typed = app.withTypeProvider<ZodTypeProvider>();
-    const onlyOperator = requireRole(deps.store, 'operator');
+    const onlyOperator = requireRole(deps.principals, 'operator');
     const common = { tags: ['operator'], security: [{ bearer: [] }] };
 
     typed.post(

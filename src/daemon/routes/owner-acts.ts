@@ -10,7 +10,6 @@ import { freezeWallet } from '../owner-acts/freeze.ts';
 import { resumeWallet } from '../owner-acts/resume.ts';
 import { rotateAgentKey } from '../owner-acts/rotate-agent-key.ts';
 import { withdraw } from '../owner-acts/withdraw.ts';
-import { domainMetricsOf } from '../plugins/metrics.ts';
 import { problemSchema } from '../problem.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { addressSchema, amountSchema, idParamsSchema } from '../schemas.ts';
@@ -127,7 +126,7 @@ export const ownerActRoutes =
   (runtime: Runtime): FastifyPluginAsync =>
   async (app) => {
     const typed = app.withTypeProvider<ZodTypeProvider>();
-    const owners = requireRole(runtime.store, 'owner');
+    const owners = requireRole(runtime.services.principals, 'owner');
 
     typed.post(
       '/v1/wallets/:id/freeze',
@@ -149,10 +148,10 @@ export const ownerActRoutes =
         }).catch((error: unknown) => {
           // The server block stands even when the owner's second factor then failed.
           if (isWaiaasError(error) && error.details.serverBlocked === true && error.details.changed === true)
-            domainMetricsOf(runtime).frozen('owner');
+            runtime.services.metrics.frozen('owner');
           throw error;
         });
-        if (result.server.changed) domainMetricsOf(runtime).frozen('owner');
+        if (result.server.changed) runtime.services.metrics.frozen('owner');
         const pending = result.chain.status === 'pending' || result.enclave.status === 'pending';
         return reply.status(pending ? 202 : 200).send(result);
       },
@@ -253,7 +252,7 @@ export const ownerActRoutes =
     typed.get(
       '/v1/wallets/:id/policy',
       {
-        onRequest: requireRole(runtime.store, 'owner', 'agent'),
+        onRequest: requireRole(runtime.services.principals, 'owner', 'agent'),
         schema: {
           ...ownerAct,
           tags: ['wallets'],

@@ -29,7 +29,7 @@ export const ownerRoutes =
     app.withTypeProvider<ZodTypeProvider>().post(
       '/v1/owners',
       {
-        onRequest: requireRole(runtime.store, 'operator'),
+        onRequest: requireRole(runtime.services.principals, 'operator'),
         schema: {
           summary: 'Create an owner and its Owner Key; the token is shown once',
           tags: ['owners'],

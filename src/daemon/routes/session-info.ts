@@ -35,7 +35,7 @@ export const sessionInfoRoutes =
     app.withTypeProvider<ZodTypeProvider>().get(
       '/v1/session',
       {
-        onRequest: requireRole(runtime.store, 'agent'),
+        onRequest: requireRole(runtime.services.principals, 'agent'),
         schema: {
           summary: 'Who this agent token is: its session, its wallet and the policy it acts under',
           tags: ['sessions'],

@@ -44,7 +44,7 @@ export const sessionRoutes =
     typed.post(
       '/v1/wallets/:id/sessions',
       {
-        onRequest: requireRole(runtime.store, 'owner'),
+        onRequest: requireRole(runtime.services.principals, 'owner'),
         schema: {
           summary: 'Issue an agent session bound to this wallet; the token is shown once',
           tags: ['sessions'],
@@ -73,7 +73,7 @@ export const sessionRoutes =
     typed.get(
       '/v1/wallets/:id/sessions',
       {
-        onRequest: requireRole(runtime.store, 'owner'),
+        onRequest: requireRole(runtime.services.principals, 'owner'),
         schema: {
           summary: "The wallet's agent sessions, newest first, revoked and expired ones included",
           tags: ['sessions'],
@@ -117,7 +117,7 @@ export const sessionRoutes =
     typed.delete(
       '/v1/sessions/:id',
       {
-        onRequest: requireRole(runtime.store, 'owner'),
+        onRequest: requireRole(runtime.services.principals, 'owner'),
         schema: {
           summary: 'Revoke an agent session at once',
           tags: ['sessions'],

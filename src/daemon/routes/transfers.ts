@@ -6,7 +6,6 @@ import { problemSchema } from '../problem.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { addressSchema, amountSchema, idParamsSchema } from '../schemas.ts';
 import { answerStatus, transferView } from '../transfers/answer.ts';
-import { type TransferServiceOptions, transfersOf } from '../transfers/service.ts';
 import { ownerOf } from './access.ts';
 
 const statusSchema = z.enum([
@@ -92,11 +91,11 @@ const errors = {
   503: problemSchema,
 };
 
-/** The transfer pipeline over HTTP; `options` reach the runtime's transfer service if it is made here. */
+/** The transfer pipeline over HTTP; the app starts the runtime's transfer workers and stops them. */
 export const transferRoutes =
-  (runtime: Runtime, options?: TransferServiceOptions): FastifyPluginAsync =>
+  (runtime: Runtime): FastifyPluginAsync =>
   async (app) => {
-    const transfers = transfersOf(runtime, options);
+    const { transfers } = runtime.services;
     app.addHook('onReady', () => transfers.start());
     app.addHook('onClose', () => transfers.stop());
     const typed = app.withTypeProvider<ZodTypeProvider>();
@@ -105,7 +104,7 @@ export const transferRoutes =
     typed.post(
       '/v1/wallets/:id/transfers',
       {
-        onRequest: requireRole(runtime.store, 'agent', 'owner'),
+        onRequest: requireRole(runtime.services.principals, 'agent', 'owner'),
         schema: {
           summary: 'Move funds out of the wallet under its policy',
           description:
@@ -127,7 +126,7 @@ export const transferRoutes =
     typed.get(
       '/v1/transfers/:id',
       {
-        onRequest: requireRole(runtime.store, 'agent', 'owner'),
+        onRequest: requireRole(runtime.services.principals, 'agent', 'owner'),
         schema: {
           summary: 'One transfer',
           tags: ['transfers'],
@@ -142,7 +141,7 @@ export const transferRoutes =
     typed.get(
       '/v1/wallets/:id/transfers',
       {
-        onRequest: requireRole(runtime.store, 'agent', 'owner'),
+        onRequest: requireRole(runtime.services.principals, 'agent', 'owner'),
         schema: {
           summary: "The wallet's transfers, newest first",
           tags: ['transfers'],
@@ -161,7 +160,7 @@ export const transferRoutes =
     typed.get(
       '/v1/approvals',
       {
-        onRequest: requireRole(runtime.store, 'owner'),
+        onRequest: requireRole(runtime.services.principals, 'owner'),
         schema: {
           summary: "Transfers waiting for the owner's approval, oldest first",
           tags: ['transfers'],
@@ -179,7 +178,7 @@ export const transferRoutes =
     typed.post(
       '/v1/transfers/:id/approve',
       {
-        onRequest: requireRole(runtime.store, 'owner'),
+        onRequest: requireRole(runtime.services.principals, 'owner'),
         schema: {
           summary: 'Approve a pending transfer: the owner approves and executes it on chain',
           description: 'Owner-key act: send the second factor in X-Owner-Unlock.',
@@ -202,7 +201,7 @@ export const transferRoutes =
     typed.post(
       '/v1/transfers/:id/reject',
       {
-        onRequest: requireRole(runtime.store, 'owner'),
+        onRequest: requireRole(runtime.services.principals, 'owner'),
         schema: {
           summary: 'Reject a pending transfer',
           description:
@@ -230,7 +229,7 @@ export const transferRoutes =
     typed.post(
       '/v1/transfers/:id/cancel',
       {
-        onRequest: requireRole(runtime.store, 'owner'),
+        onRequest: requireRole(runtime.services.principals, 'owner'),
         schema: {
           summary: 'Cancel a delayed transfer before it is due',
           tags: ['transfers'],

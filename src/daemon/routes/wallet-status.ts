@@ -78,7 +78,7 @@ export const walletStatusRoutes =
   (runtime: Runtime): FastifyPluginAsync =>
   async (app) => {
     const typed = app.withTypeProvider<ZodTypeProvider>();
-    const ownerOrAgent = requireRole(runtime.store, 'owner', 'agent');
+    const ownerOrAgent = requireRole(runtime.services.principals, 'owner', 'agent');
 
     typed.get(
       '/v1/wallets/:id/balance',

@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { policyDocumentSchema } from '../../core/policy.ts';
 import { activeAgentKeys, listWalletsOfOwner, type Wallet } from '../../store/index.ts';
 import { ownerUnlock, requireRole } from '../auth.ts';
-import { chainSnapshotsOf } from '../exposure/chain-snapshot.ts';
 import { readWalletExposure } from '../exposure/exposure.ts';
 import { walletExposureSchema } from '../exposure/schema.ts';
 import { frozenReasonSchema, readFrozenReason } from '../owner-acts/frozen-reason.ts';
@@ -66,7 +65,7 @@ export const walletRoutes =
     typed.post(
       '/v1/wallets',
       {
-        onRequest: requireRole(runtime.store, 'owner'),
+        onRequest: requireRole(runtime.services.principals, 'owner'),
         schema: {
           summary: 'Create a wallet: a Squads v4 multisig with the agent spending limits of the policy',
           description: 'Owner-key act: send the second factor in X-Owner-Unlock.',
@@ -91,7 +90,7 @@ export const walletRoutes =
     typed.get(
       '/v1/wallets',
       {
-        onRequest: requireRole(runtime.store, 'owner'),
+        onRequest: requireRole(runtime.services.principals, 'owner'),
         schema: {
           summary: "The owner's wallets",
           tags: ['wallets'],
@@ -115,7 +114,7 @@ export const walletRoutes =
     typed.get(
       '/v1/wallets/:id',
       {
-        onRequest: requireRole(runtime.store, 'owner'),
+        onRequest: requireRole(runtime.services.principals, 'owner'),
         schema: {
           summary: 'One wallet, with its exposure: the worst-case loss if everything off-chain failed',
           tags: ['wallets'],
@@ -129,7 +128,7 @@ export const walletRoutes =
         const wallet = await walletFor(runtime.store, request.principal, request.params.id);
         const [shown, exposure] = await Promise.all([
           present(wallet, owner.publicKey),
-          readWalletExposure(chainSnapshotsOf(runtime), wallet),
+          readWalletExposure(runtime.services.chainSnapshots, wallet),
         ]);
         return { ...shown, exposure };
       },
@@ -138,7 +137,7 @@ export const walletRoutes =
     typed.get(
       '/v1/wallets/:id/deposit-address',
       {
-        onRequest: requireRole(runtime.store, 'owner', 'agent'),
+        onRequest: requireRole(runtime.services.principals, 'owner', 'agent'),
         schema: {
           summary: 'Where to deposit: the Squads vault PDA, never the multisig account',
           tags: ['wallets'],

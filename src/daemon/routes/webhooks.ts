@@ -16,6 +16,7 @@ import {
   webhookEventTypes,
   webhookSecretKey,
 } from '../notifier/index.ts';
+import type { PrincipalCache } from '../principal-cache.ts';
 import { problemSchema } from '../problem.ts';
 import { idParamsSchema } from '../schemas.ts';
 import { WebhookService } from '../webhooks/service.ts';
@@ -107,6 +108,8 @@ const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404
 
 export interface WebhookRoutesDeps {
   store: Store;
+  /** The replica's principal cache (`runtime.services.principals`). */
+  principals: Pick<PrincipalCache, 'resolve'>;
   logger: Logger;
   /** The daemon secret; webhook secrets are sealed under a key derived from it. */
   daemonSecret: { readonly value: string };
@@ -138,7 +141,7 @@ export const webhookRoutes =
       resolve: options.resolve ?? systemResolver,
     };
     const webhooks = new WebhookService({ store, secretKey, rules });
-    const onlyOwner = requireRole(store, 'owner');
+    const onlyOwner = requireRole(deps.principals, 'owner');
 
     if (options.delivery !== false) {
       const worker = createDeliveryWorker(

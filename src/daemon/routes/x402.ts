@@ -8,7 +8,6 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type AuditActor, appendAudit } from '../audit/index.ts';
 import { requireRole } from '../auth.ts';
-import { monitorOf } from '../monitor/index.ts';
 import { isPolicyRefusal } from '../monitor/transfer-watch.ts';
 import { sweepFloat } from '../owner-acts/sweep-float.ts';
 import { classifyError, problemSchema } from '../problem.ts';
@@ -166,13 +165,13 @@ export const x402Routes =
     app.addHook('onResponse', async (request, reply) => {
       if (request.routeOptions.url !== PAY_ROUTE || reply.statusCode !== 200) return;
       const walletId = (request.params as { id?: unknown } | undefined)?.id;
-      if (typeof walletId === 'string') monitorOf(runtime).touch(walletId);
+      if (typeof walletId === 'string') runtime.services.monitor.touch(walletId);
     });
 
     typed.post(
       PAY_ROUTE,
       {
-        onRequest: requireRole(runtime.store, 'agent', 'owner'),
+        onRequest: requireRole(runtime.services.principals, 'agent', 'owner'),
         schema: {
           summary: 'Pay for a URL with x402, from the vault or the agent float',
           description:
@@ -203,7 +202,7 @@ export const x402Routes =
     typed.post(
       '/v1/wallets/:id/float/sweep',
       {
-        onRequest: requireRole(runtime.store, 'owner'),
+        onRequest: requireRole(runtime.services.principals, 'owner'),
         schema: {
           summary: 'Sweep the agent float back into the vault',
           description:

@@ -9,6 +9,7 @@ import type { EnclaveRouter } from '../enclave-router.ts';
 import type { EnclaveSupervisor } from '../enclave-supervisor.ts';
 import { lockHolderFor, type MultisigLockOptions, MultisigLocks } from '../locks/multisig-locks.ts';
 import type { Logger } from '../logger.ts';
+import { buildServices, type ServiceOptions, type Services } from '../services.ts';
 import { replicaIdFor } from '../transfers/replica.ts';
 import { type DaemonSecret, enclaveChannelKey, loadDaemonSecret } from './daemon-secret.ts';
 import { type DaemonEnclave, type StartEnclaveOptions, startEnclave } from './enclave.ts';
@@ -16,8 +17,8 @@ import { auditEnclaveRestarts } from './enclave-restarts.ts';
 import { loadFeePayer } from './fee-payer.ts';
 import { OwnerKeys } from './owner-keys.ts';
 
-/** Everything the routes and the pipeline act through, built once per daemon. */
-export interface Runtime {
+/** The runtime's parts: what the use cases (services.ts) are built from, and act through. */
+export interface RuntimeParts {
   readonly config: Config;
   readonly logger: Logger;
   readonly store: Store;
@@ -36,6 +37,11 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** Everything the routes, plugins and workers act through, built once per daemon: the parts and the use cases. */
+export interface Runtime extends RuntimeParts {
+  readonly services: Services;
+}
+
 export interface StartRuntimeOptions {
   config: Config;
   store: Store;
@@ -47,6 +53,8 @@ export interface StartRuntimeOptions {
   enclave?: Pick<StartEnclaveOptions, 'checkpointIntervalMs' | 'supervisor'>;
   /** Lease and wait lengths of the multisig locks (tests shorten them). */
   multisigLocks?: MultisigLockOptions;
+  /** Options of the use cases, e.g. the transfer workers' poll interval (tests shorten it). */
+  services?: ServiceOptions;
 }
 
 /** Below this the daemon tops its fee payer up on localnet, and health warns elsewhere. */
@@ -93,7 +101,7 @@ export async function startRuntime(options: StartRuntimeOptions): Promise<Runtim
     options.multisigLocks,
   );
 
-  return {
+  const parts: RuntimeParts = {
     config,
     logger,
     store,
@@ -112,6 +120,8 @@ export async function startRuntime(options: StartRuntimeOptions): Promise<Runtim
       chain.close();
     },
   };
+  // The same object, so that the services and the routes see one runtime.
+  return Object.assign(parts, { services: buildServices(parts, options.services) });
 }
 
 async function fundOnLocalnet(chain: ChainClient, feePayer: Keypair, logger: Logger): Promise<void> {

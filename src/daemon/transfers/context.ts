@@ -6,7 +6,8 @@ import type { Store } from '../../store/store.ts';
 import type { TransferRecord } from '../../store/transfers.ts';
 import type { MultisigLocks } from '../locks/multisig-locks.ts';
 import type { Logger } from '../logger.ts';
-import type { Runtime } from '../runtime/runtime.ts';
+import type { DomainMetrics } from '../plugins/metrics.ts';
+import type { RuntimeParts } from '../runtime/runtime.ts';
 import type { TransferEvents } from './events.ts';
 import type { SpendTemplates } from './spend-templates.ts';
 import type { TokenAssets } from './token-assets.ts';
@@ -14,10 +15,12 @@ import type { FaultHook, PipelineStep } from './types.ts';
 import type { WalletContexts } from './wallet-context.ts';
 
 export interface PipelineContext {
-  readonly runtime: Runtime;
+  readonly runtime: RuntimeParts;
   readonly store: Store;
   readonly chain: ChainClient;
   readonly logger: Logger;
+  /** The runtime's domain metrics: the pipeline times its enclave signatures and chain confirmations. */
+  readonly metrics: Pick<DomainMetrics, 'enclaveSignSeconds' | 'chainConfirmSeconds'>;
   /** Who claims work in the database: stable for one data directory across restarts. */
   readonly replicaId: string;
   /** How long a claim keeps other replicas off a transfer that is being worked on. */

@@ -4,7 +4,6 @@
  */
 import type { PublicKey } from '@solana/web3.js';
 import type { TransferRecord } from '../../store/transfers.ts';
-import { domainMetricsOf } from '../plugins/metrics.ts';
 import { type PipelineContext, reachedStep } from './context.ts';
 import { type ChainOutcome, confirmLanding } from './steps/confirm.ts';
 import { recordOutcome } from './steps/record.ts';
@@ -40,7 +39,7 @@ export async function driveSigned(
   const lastValidBlockHeight = record.lastValidBlockHeight;
   if (signature === null || lastValidBlockHeight === null) return record;
   let outcome: ChainOutcome | undefined;
-  const timer = domainMetricsOf(ctx.runtime).chainConfirmSeconds.startTimer();
+  const timer = ctx.metrics.chainConfirmSeconds.startTimer();
   if (options.fresh || (await stillUnsent(ctx, record))) {
     const sent = await submit(ctx, options.wire, { skipPreflight: options.skipPreflight });
     await reachedStep(ctx, 'submitted', record);

@@ -1,6 +1,6 @@
 /**
  * The transfer pipeline as the daemon uses it: one service per runtime, holding the caches and the
- * workers, started with the HTTP app and stopped with it. `transfersOf(runtime)` finds it.
+ * workers, started with the HTTP app and stopped with it. Built by services.ts: `runtime.services.transfers`.
  */
 import { WaiaasError } from '../../core/errors.ts';
 import { privateKeyFromSeed } from '../../keys/ed25519.ts';
@@ -13,7 +13,8 @@ import {
   type TransferRecord,
 } from '../../store/transfers.ts';
 import type { Principal } from '../auth.ts';
-import type { Runtime } from '../runtime/runtime.ts';
+import type { DomainMetrics } from '../plugins/metrics.ts';
+import type { RuntimeParts } from '../runtime/runtime.ts';
 import { approveTransfer } from './approval/approve.ts';
 import { cancelTransfer } from './approval/cancel.ts';
 import { type Rejection, rejectTransfer } from './approval/reject.ts';
@@ -71,7 +72,7 @@ export class TransferService {
   readonly #workers: TransferWorkers;
   readonly #startupWaitMs: number;
 
-  constructor(runtime: Runtime, options: TransferServiceOptions = {}) {
+  constructor(runtime: RuntimeParts, metrics: DomainMetrics, options: TransferServiceOptions = {}) {
     this.events = new TransferEvents((error, event) =>
       runtime.logger.warn({ err: error, event: event.type }, 'a transfer event listener threw'),
     );
@@ -80,6 +81,7 @@ export class TransferService {
       store: runtime.store,
       chain: runtime.chain,
       logger: runtime.logger,
+      metrics,
       replicaId: options.replicaId ?? replicaIdFor(runtime.config.dataDir),
       leaseMs: options.leaseMs ?? 120_000,
       now: options.now ?? Date.now,
@@ -203,19 +205,4 @@ export class TransferService {
     await this.#workers.stop();
     await Promise.allSettled([...this.#ctx.inFlight.values()]);
   }
-}
-
-const services = new WeakMap<Runtime, TransferService>();
-
-/**
- * The runtime's transfer service, made on first use. Options apply only to that first call: a caller
- * who needs its own (tests, benches) calls it before the HTTP app is built.
- */
-export function transfersOf(runtime: Runtime, options?: TransferServiceOptions): TransferService {
-  let service = services.get(runtime);
-  if (!service) {
-    service = new TransferService(runtime, options);
-    services.set(runtime, service);
-  }
-  return service;
 }

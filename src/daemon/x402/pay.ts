@@ -29,7 +29,6 @@ import { settleUnsigned } from '../transfers/steps/settle-unsigned.ts';
 import type { BuiltTransaction } from '../transfers/steps/signed-message.ts';
 import type { WalletContext } from '../transfers/wallet-context.ts';
 import { buildFloatPayment, buildVaultPayment, memoFor, partiallySignedWire } from './build.ts';
-import { paymentContext } from './context.ts';
 import { fetchResource, headerOf, type ResourceRequest, type ResourceResponse } from './fetch-resource.ts';
 import { fillFloat, floatAccountOf, tokenAccountBalance } from './float.ts';
 import { walletNetwork } from './network.ts';
@@ -270,7 +269,7 @@ export async function payForUrl(
   walletId: string,
   request: PayRequest,
 ): Promise<PayResult> {
-  const ctx = paymentContext(runtime);
+  const ctx = runtime.services.payments;
   const wallet = await visibleWallet(ctx, principal, walletId);
   const url = parsePaymentUrl(request.url);
   const allowedOrigins = runtime.config.x402AllowedOrigins;

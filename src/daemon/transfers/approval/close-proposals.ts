@@ -24,7 +24,7 @@ import {
 } from '../../../squads/index.ts';
 import { closeApprovalSpend, type OpenApproval, openApprovals } from '../../../store/fee-spends.ts';
 import { readTokenAsset } from '../../owner-acts/chain-reads.ts';
-import type { Runtime } from '../../runtime/runtime.ts';
+import type { RuntimeParts } from '../../runtime/runtime.ts';
 import { signSendConfirm } from '../../wallets/send-signed.ts';
 
 const OVER = new Set(['confirmed', 'rejected', 'expired', 'cancelled', 'failed']);
@@ -44,13 +44,13 @@ export interface OwnerForClosing {
   readonly signer: OwnerSigner;
 }
 
-async function assetOf(runtime: Runtime, label: string): Promise<TransferAsset> {
+async function assetOf(runtime: RuntimeParts, label: string): Promise<TransferAsset> {
   return label === 'SOL' ? 'SOL' : readTokenAsset(runtime.chain.connection, new PublicKey(label));
 }
 
 /** Whether the vault transaction on chain is this transfer's (the index may hold another's). */
 async function isOurs(
-  runtime: Runtime,
+  runtime: RuntimeParts,
   multisig: PublicKey,
   open: OpenApproval,
   vaultTransaction: NonNullable<Awaited<ReturnType<typeof readPendingTransfer>>['vaultTransaction']>,
@@ -74,7 +74,7 @@ const needsOwner = (transaction: VersionedTransaction, owner: PublicKey): boolea
 
 /** Settles `walletId`'s decided approval requests as far as the chain allows (see above). */
 export async function settleApprovalRent(
-  runtime: Runtime,
+  runtime: RuntimeParts,
   walletId: string,
   multisig: PublicKey,
   owner?: OwnerForClosing,

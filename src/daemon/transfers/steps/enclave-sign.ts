@@ -3,7 +3,6 @@
  * transfer id, so the delay tier is timed from the enclave's first sight of this transfer.
  */
 import { isWaiaasError, type WaiaasError } from '../../../core/errors.ts';
-import { domainMetricsOf } from '../../plugins/metrics.ts';
 import type { PipelineContext } from '../context.ts';
 import { addSignature, type BuiltTransaction } from './signed-message.ts';
 
@@ -13,7 +12,7 @@ export async function enclaveSign(
   requestId: string,
   built: BuiltTransaction,
 ): Promise<void> {
-  const timer = domainMetricsOf(ctx.runtime).enclaveSignSeconds.startTimer();
+  const timer = ctx.metrics.enclaveSignSeconds.startTimer();
   const result = await ctx.runtime.signers
     .useFor(walletId, (client) => client.sign(walletId, built.message, { requestId }))
     .catch((error: unknown) => {
