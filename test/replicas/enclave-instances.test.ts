@@ -7,6 +7,8 @@
  *   - a policy change through B is in force through A at the server and at the enclave;
  *   - 200 concurrent 0.1 SOL requests over A and B against a 1 SOL cap: exactly 10 confirmed, and
  *     the two instances' counters together show 1 SOL, not 2;
+ *   - an enclave instance killed (SIGKILL) mid-burst: its replica restarts it from its own journal, the
+ *     burst finishes, nothing is signed twice or lost;
  *   - replica A killed (SIGKILL) in the middle of a burst: its enclave goes with it, its wallet moves to
  *     B's instance once its heartbeat is stale, the burst finishes through B, and nothing is signed
  *     twice or lost (the vault moved exactly what was confirmed).
@@ -282,6 +284,41 @@ describeWithSquads('replicas and enclave instances', () => {
           }
         }
         expect(counted).toBe(SOL);
+      });
+
+      it('an enclave instance killed (SIGKILL) in the middle of a burst over A and B: restarted from its own journal, the burst finishes, nothing signed twice', async () => {
+        const wallet = await createWallet(b, policy({ daily: 5n * SOL }), 5n * SOL);
+        const served = await servedBy(wallet.id);
+        const vaultBefore = BigInt(await connection.getBalance(new PublicKey(wallet.vault)));
+        const answers: Answer[] = [];
+        const wave = async () =>
+          answers.push(...(await Promise.all([a, b, a, b].map((base) => send(base, wallet, SOL / 100n)))));
+        await wave();
+        const enclaves = processesMentioning(join(bDir, 'enclave'));
+        expect(enclaves).toHaveLength(1);
+        const pid = Number(enclaves[0]!.trim().split(/\s+/)[0]);
+        const midBurst = wave();
+        process.kill(pid, 'SIGKILL');
+        await midBurst;
+        await expect
+          .poll(
+            async () => {
+              await wave();
+              return answers.slice(-4).map((answer) => answer.body.status);
+            },
+            { timeout: 60_000, interval: 200 },
+          )
+          .toEqual(['confirmed', 'confirmed', 'confirmed', 'confirmed']);
+        // B's supervisor brought the same instance back: the wallet did not have to move.
+        expect(await servedBy(wallet.id)).toBe(served);
+        const confirmed = answers.filter((answer) => answer.body.status === 'confirmed');
+        const signatures = confirmed.map((answer) => String(answer.body.signature));
+        expect(new Set(signatures).size).toBe(signatures.length);
+        for (const answer of answers)
+          if (answer.body.status !== 'confirmed')
+            expect(answer.httpStatus, JSON.stringify(answer.body)).toBe(503);
+        const moved = vaultBefore - BigInt(await connection.getBalance(new PublicKey(wallet.vault)));
+        expect(moved).toBe(BigInt(confirmed.length) * (SOL / 100n));
       });
 
       it('replica A killed in the middle of a burst: its wallet moves to B’s instance and the burst finishes through B, nothing signed twice', async () => {
