@@ -453,7 +453,7 @@ export const otherEnvNames: readonly string[] = [
   'WAIAAS_ENCLAVE_VAULT_PASSPHRASE',
 ];
 
-/** Every WAIAAS_* variable something here reads; the test suite's own (WAIAAS_TEST_*) are left alone. */
+/** Every WAIAAS_* variable something here reads; the test suite's and the benches' own (WAIAAS_TEST_*, WAIAAS_BENCH_*) are left alone. */
 export const knownEnvNames = (): string[] => [...configKeys.map(envName), ...otherEnvNames];
 
 const editDistance = (a: string, b: string): number => {
@@ -476,7 +476,13 @@ const editDistance = (a: string, b: string): number => {
 export function unknownEnvWarnings(env: NodeJS.ProcessEnv): string[] {
   const known = knownEnvNames();
   return Object.keys(env)
-    .filter((name) => name.startsWith('WAIAAS_') && !name.startsWith('WAIAAS_TEST_') && !known.includes(name))
+    .filter(
+      (name) =>
+        name.startsWith('WAIAAS_') &&
+        !name.startsWith('WAIAAS_TEST_') &&
+        !name.startsWith('WAIAAS_BENCH_') &&
+        !known.includes(name),
+    )
     .sort()
     .map((name) => {
       const closest = [...known].sort((a, b) => editDistance(name, a) - editDistance(name, b))[0];

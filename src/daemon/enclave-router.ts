@@ -8,9 +8,9 @@
  *   - Another replica's instance is reached at its endpoint (a Unix socket on this host) with the
  *     deployment's channel key, and used only after its attestation verified (code measurement, nonce).
  *   - An instance whose heartbeat is older than `staleAfterMs` is gone: the first replica that needs
- *     one of its wallets moves it to its own instance (a compare-and-set, so one replica wins) and
- *     recovers it there from the sealed key, the newest checkpoint and the chain's spending limit
- *     (runtime/enclave-recovery.ts). Spends the lost instance signed after its last checkpoint and
+ *     one of its wallets recovers it into its own instance from the sealed key, the newest checkpoint
+ *     and the chain's spending limit (runtime/enclave-recovery.ts), then moves the assignment (a
+ *     compare-and-set, so one replica wins). A wallet this instance cannot open stays where it was. Spends the lost instance signed after its last checkpoint and
  *     that the chain does not show yet are not in the new counters: L1 (the database's reservations)
  *     and L3 (the chain's limit) still hold them.
  */
@@ -63,7 +63,7 @@ export class EnclaveRouter {
    */
   readonly #servedHere = new Set<string>();
   readonly #forget = () => this.#servedHere.clear();
-  /** Takeovers under way here: calls for the wallet wait until its state is in this instance. */
+  /** Takeovers under way here (never rejecting): calls for the wallet wait for them, then look again. */
   readonly #takingOver = new Map<string, Promise<void>>();
   #heartbeat: NodeJS.Timeout | undefined;
 
@@ -96,11 +96,6 @@ export class EnclaveRouter {
   async useFor<T>(walletId: string, call: (client: EnclaveClient) => Promise<T>): Promise<T> {
     const { store, own } = this.#options;
     if (this.#servedHere.has(walletId)) return own.use(call);
-    const underway = this.#takingOver.get(walletId);
-    if (underway) {
-      await underway;
-      return own.use(call);
-    }
     for (let attempt = 0; attempt < 3; attempt++) {
       const holder = await assignWallet(store.db, walletId, this.instanceId, this.#now());
       if (holder === this.instanceId) {
@@ -112,20 +107,27 @@ export class EnclaveRouter {
       if (instance !== undefined && this.#now() - instance.heartbeatAt <= this.#staleAfterMs) {
         return call(await this.#remote(instance));
       }
-      // Gone: move the wallet here unless another replica already did (then look again).
-      if (await moveWallet(store.db, walletId, holder, this.instanceId, this.#now())) {
-        this.#options.log?.(`enclave router: took ${walletId} over from ${holder} (no heartbeat)`);
-        const takeover = own.use(() => this.#options.takeOver(walletId));
-        this.#takingOver.set(walletId, takeover);
-        try {
-          await takeover;
-        } finally {
-          this.#takingOver.delete(walletId);
-        }
-        return own.use(call);
-      }
+      // Gone: bring the wallet into this instance, then claim it unless another replica already did;
+      // either way look again. A wallet that cannot be restored here stays where it was.
+      await (this.#takingOver.get(walletId) ?? this.#takeOver(walletId, holder));
     }
     throw new WaiaasError('ENCLAVE_UNAVAILABLE', { details: { reason: 'wallet assignment kept moving' } });
+  }
+
+  #takeOver(walletId: string, holder: string): Promise<void> {
+    const { store, own } = this.#options;
+    const run = (async () => {
+      await own.use(() => this.#options.takeOver(walletId));
+      if (await moveWallet(store.db, walletId, holder, this.instanceId, this.#now()))
+        this.#options.log?.(`enclave router: took ${walletId} over from ${holder} (no heartbeat)`);
+    })();
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#takingOver.set(walletId, settled);
+    void settled.then(() => this.#takingOver.delete(walletId));
+    return run;
   }
 
   async #remote(instance: EnclaveInstance): Promise<EnclaveClient> {

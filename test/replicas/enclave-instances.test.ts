@@ -26,14 +26,12 @@ import type { Localnet } from '../../src/localnet/index.ts';
 import { buildAgentTransfer } from '../../src/squads/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { forEachEngine } from '../support/databases.ts';
-import { freePortPair, processesMentioning, type RunningCommand, runWaiaas } from '../support/processes.ts';
+import { freePortPair, processesMentioning, type RunningCommand } from '../support/processes.ts';
+import { type HttpAnswer, httpCall, startReplica } from '../support/replicas.ts';
 import { describeWithSquads } from '../support/squads-binary.ts';
 import { newRecipient, policy, SOL, startLocalnetFor } from '../transfers/harness.ts';
 
-interface Answer {
-  httpStatus: number;
-  body: { [key: string]: unknown };
-}
+type Answer = HttpAnswer;
 
 const OWNER_PASSPHRASE = 'two replicas owner passphrase';
 const MASTER_TOKEN = 'waiaas-two-replicas-operator-token';
@@ -52,27 +50,10 @@ describeWithSquads('replicas and enclave instances', () => {
       let b: string;
       let ownerToken: string;
 
-      const startReplica = async (dataDir: string, env: NodeJS.ProcessEnv) => {
-        const command = runWaiaas(['start'], { ...env, WAIAAS_DATA_DIR: dataDir });
-        running.push(command);
-        const stdout = await command.waitForOutput(/data directory/, 90_000);
-        const url = /WAIaaS daemon\s+(\S+)/.exec(stdout)?.[1];
-        if (!url) throw new Error(`no API URL in ${stdout}`);
-        return { url, command };
-      };
-
-      const call = async (base: string, method: string, path: string, token: string, body?: unknown) => {
-        const response = await fetch(`${base}${path}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${token}`,
-            'x-owner-unlock': OWNER_PASSPHRASE,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        return { httpStatus: response.status, body: (await response.json()) as Answer['body'] };
-      };
+      const startIn = (dataDir: string, env: NodeJS.ProcessEnv) =>
+        startReplica(running, { ...env, WAIAAS_DATA_DIR: dataDir });
+      const call = (base: string, method: string, path: string, token: string, body?: unknown) =>
+        httpCall(base, method, path, token, body, { 'x-owner-unlock': OWNER_PASSPHRASE });
 
       const createWallet = async (base: string, document: ReturnType<typeof policy>, lamports: bigint) => {
         const wallet = await call(base, 'POST', '/v1/wallets', ownerToken, {
@@ -160,6 +141,26 @@ describeWithSquads('replicas and enclave instances', () => {
         }
       };
 
+      /**
+       * After a burst of 0.01 SOL sends: every answer is a confirmation or a clear retryable 503, no
+       * signature twice, and the vault moved exactly what was confirmed. Returns how many confirmed.
+       */
+      const expectNothingSignedTwiceOrLost = async (
+        wallet: Wallet,
+        vaultBefore: bigint,
+        answers: Answer[],
+      ) => {
+        const confirmed = answers.filter((answer) => answer.body.status === 'confirmed');
+        const signatures = confirmed.map((answer) => String(answer.body.signature));
+        expect(new Set(signatures).size).toBe(signatures.length);
+        for (const answer of answers)
+          if (answer.body.status !== 'confirmed')
+            expect(answer.httpStatus, JSON.stringify(answer.body)).toBe(503);
+        const moved = vaultBefore - BigInt(await connection.getBalance(new PublicKey(wallet.vault)));
+        expect(moved).toBe(BigInt(confirmed.length) * (SOL / 100n));
+        return confirmed.length;
+      };
+
       beforeAll(async () => {
         const database = await makeDatabase();
         store = await database.open();
@@ -177,7 +178,7 @@ describeWithSquads('replicas and enclave instances', () => {
           WAIAAS_MONITOR_ENCLAVE_RESTARTS: '0',
         };
         aDir = mkdtempSync(join(tmpdir(), 'waiaas-replica-a-'));
-        a = (await startReplica(aDir, { ...common, WAIAAS_PORT: String(await freePortPair()) })).url;
+        a = await startIn(aDir, { ...common, WAIAAS_PORT: String(await freePortPair()) });
         const owner = await call(a, 'POST', '/v1/owners', MASTER_TOKEN, {
           name: 'Owner',
           signer: { kind: 'local', passphrase: OWNER_PASSPHRASE },
@@ -189,7 +190,7 @@ describeWithSquads('replicas and enclave instances', () => {
         cpSync(join(aDir, 'keys'), join(bDir, 'keys'), { recursive: true });
         mkdirSync(join(bDir, 'enclave'), { mode: 0o700 });
         cpSync(join(aDir, 'enclave', 'vault.key'), join(bDir, 'enclave', 'vault.key'));
-        b = (await startReplica(bDir, { ...common, WAIAAS_PORT: String(await freePortPair()) })).url;
+        b = await startIn(bDir, { ...common, WAIAAS_PORT: String(await freePortPair()) });
       }, 240_000);
 
       afterAll(async () => {
@@ -311,14 +312,7 @@ describeWithSquads('replicas and enclave instances', () => {
           .toEqual(['confirmed', 'confirmed', 'confirmed', 'confirmed']);
         // B's supervisor brought the same instance back: the wallet did not have to move.
         expect(await servedBy(wallet.id)).toBe(served);
-        const confirmed = answers.filter((answer) => answer.body.status === 'confirmed');
-        const signatures = confirmed.map((answer) => String(answer.body.signature));
-        expect(new Set(signatures).size).toBe(signatures.length);
-        for (const answer of answers)
-          if (answer.body.status !== 'confirmed')
-            expect(answer.httpStatus, JSON.stringify(answer.body)).toBe(503);
-        const moved = vaultBefore - BigInt(await connection.getBalance(new PublicKey(wallet.vault)));
-        expect(moved).toBe(BigInt(confirmed.length) * (SOL / 100n));
+        await expectNothingSignedTwiceOrLost(wallet, vaultBefore, answers);
       });
 
       it('replica A killed in the middle of a burst: its wallet moves to B’s instance and the burst finishes through B, nothing signed twice', async () => {
@@ -353,16 +347,7 @@ describeWithSquads('replicas and enclave instances', () => {
         expect(bInstance).not.toBe(aInstance);
         expect(bInstance).toMatch(/^enc_/);
 
-        const confirmed = answers.filter((answer) => answer.body.status === 'confirmed');
-        const signatures = confirmed.map((answer) => String(answer.body.signature));
-        expect(new Set(signatures).size).toBe(signatures.length);
-        // Every answer is a confirmation or a clear retryable refusal; nothing moved that was not confirmed.
-        for (const answer of answers)
-          if (answer.body.status !== 'confirmed')
-            expect(answer.httpStatus, JSON.stringify(answer.body)).toBe(503);
-        const moved = vaultBefore - BigInt(await connection.getBalance(new PublicKey(wallet.vault)));
-        expect(moved).toBe(BigInt(confirmed.length) * (SOL / 100n));
-        expect(confirmed.length).toBeGreaterThanOrEqual(12);
+        expect(await expectNothingSignedTwiceOrLost(wallet, vaultBefore, answers)).toBeGreaterThanOrEqual(12);
       });
     },
     ['postgres'],

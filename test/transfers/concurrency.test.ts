@@ -11,7 +11,8 @@ import { Connection, PublicKey } from '@solana/web3.js';
 import { afterAll, expect, it } from 'vitest';
 import type { Localnet } from '../../src/localnet/index.ts';
 import { forEachEngine } from '../support/databases.ts';
-import { freePortPair, type RunningCommand, runWaiaas } from '../support/processes.ts';
+import { freePortPair, type RunningCommand } from '../support/processes.ts';
+import { httpCall, startReplica } from '../support/replicas.ts';
 import { describeWithSquads } from '../support/squads-binary.ts';
 import {
   balanceOf,
@@ -86,14 +87,7 @@ describeWithSquads('spend accounting under concurrency', () => {
         await localnet?.close();
       });
 
-      const startDaemon = async (env: NodeJS.ProcessEnv) => {
-        const command = runWaiaas(['start'], env);
-        running.push(command);
-        const stdout = await command.waitForOutput(/data directory/, 90_000);
-        const url = /WAIaaS daemon\s+(\S+)/.exec(stdout)?.[1];
-        if (!url) throw new Error(`no API URL in ${stdout}`);
-        return url;
-      };
+      const startDaemon = (env: NodeJS.ProcessEnv) => startReplica(running, env);
 
       it('PostgreSQL, two daemon processes on one database: 200 concurrent requests confirm exactly 10', async () => {
         const database = await makeDatabase();
@@ -115,25 +109,7 @@ describeWithSquads('spend accounting under concurrency', () => {
           WAIAAS_PORT: String(await freePortPair()),
         });
 
-        const call = async (
-          base: string,
-          method: string,
-          path: string,
-          token: string,
-          body?: unknown,
-          extra = {},
-        ) => {
-          const response = await fetch(`${base}${path}`, {
-            method,
-            headers: {
-              authorization: `Bearer ${token}`,
-              ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-              ...extra,
-            },
-            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          });
-          return { httpStatus: response.status, body: (await response.json()) as Answer['body'] };
-        };
+        const call = httpCall;
         const owner = await call(first, 'POST', '/v1/owners', masterToken, {
           name: 'Owner',
           signer: { kind: 'local', passphrase: 'two daemons owner passphrase' },

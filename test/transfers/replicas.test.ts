@@ -16,7 +16,8 @@ import type { Localnet } from '../../src/localnet/index.ts';
 import { readMultisig } from '../../src/squads/index.ts';
 import type { Store } from '../../src/store/store.ts';
 import { forEachEngine } from '../support/databases.ts';
-import { freePortPair, type RunningCommand, runWaiaas } from '../support/processes.ts';
+import { freePortPair, type RunningCommand } from '../support/processes.ts';
+import { httpCall, startReplica } from '../support/replicas.ts';
 import { describeWithSquads } from '../support/squads-binary.ts';
 import { newRecipient, policy, SOL, startLocalnetFor } from './harness.ts';
 
@@ -38,30 +39,7 @@ const approvalPolicy = () => ({
   fees: { dailyLamports: String(SOL), maxOpenApprovals: 100 },
 });
 
-interface Answer {
-  httpStatus: number;
-  body: { id?: string; status?: string; code?: string; [key: string]: unknown };
-}
-
-const call = async (
-  base: string,
-  method: string,
-  path: string,
-  token: string,
-  body?: unknown,
-  extra = {},
-) => {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...extra,
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { httpStatus: response.status, body: (await response.json()) as Answer['body'] };
-};
+const call = httpCall;
 
 describeWithSquads('two replicas on one PostgreSQL', () => {
   forEachEngine(
@@ -76,14 +54,7 @@ describeWithSquads('two replicas on one PostgreSQL', () => {
       let multisig: PublicKey;
       let sessionToken: string;
 
-      const startDaemon = async (env: NodeJS.ProcessEnv) => {
-        const command = runWaiaas(['start'], env);
-        running.push(command);
-        const stdout = await command.waitForOutput(/data directory/, 90_000);
-        const url = /WAIaaS daemon\s+(\S+)/.exec(stdout)?.[1];
-        if (!url) throw new Error(`no API URL in ${stdout}`);
-        return url;
-      };
+      const startDaemon = (env: NodeJS.ProcessEnv) => startReplica(running, env);
 
       beforeAll(async () => {
         const database = await makeDatabase();

@@ -270,7 +270,25 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Daemon
     takeOver: (walletId) =>
       supervisor.use(async (client) => {
         const served = new Set([walletId]);
-        await recoverWallets({ client, store, chain: options.chain.connection, walletIds: [walletId], log });
+        const report = await recoverWallets({
+          client,
+          store,
+          chain: options.chain.connection,
+          walletIds: [walletId],
+          log,
+        });
+        const restored = report.wallets.find((wallet) => wallet.walletId === walletId);
+        if (restored === undefined || restored.error !== undefined || restored.keys.loaded.length === 0) {
+          // E.g. another deployment's vault key: its seeds do not open here.
+          throw new WaiaasError('ENCLAVE_UNAVAILABLE', {
+            message: `Wallet ${walletId} could not be taken over by this enclave instance`,
+            details: {
+              reason: 'takeover failed',
+              walletId,
+              cause: restored?.error?.code ?? restored?.keys.failed[0]?.code ?? 'NO_KEY',
+            },
+          });
+        }
         await sendPolicies(client, store, served, log);
         await haltFrozenWallets(client, store, served);
       }),
