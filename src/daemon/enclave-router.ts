@@ -10,9 +10,10 @@
  *   - An instance whose heartbeat is older than `staleAfterMs` is gone: the first replica that needs
  *     one of its wallets recovers it into its own instance from the sealed key, the newest checkpoint
  *     and the chain's spending limit (runtime/enclave-recovery.ts), then moves the assignment (a
- *     compare-and-set, so one replica wins). A wallet this instance cannot open stays where it was. Spends the lost instance signed after its last checkpoint and
- *     that the chain does not show yet are not in the new counters: L1 (the database's reservations)
- *     and L3 (the chain's limit) still hold them.
+ *     compare-and-set, so one replica wins). A wallet this instance cannot open stays where it was.
+ *     Spends the lost instance signed after its last checkpoint and that the chain does not show yet
+ *     are not in the new counters: L1 (the database's reservations) and L3 (the chain's limit) still
+ *     hold them. An instance stopped on purpose is marked gone at once (retireEnclaveInstance).
  */
 import { WaiaasError } from '../core/errors.ts';
 import {

@@ -1,6 +1,6 @@
 /**
  * Taking a wallet over from an enclave instance that is gone. Three daemons share one database and one
- * localnet; A creates the wallet (served by A's instance) and stops, its heartbeat left stale. B holds
+ * localnet; A creates the wallet (served by A's instance) and stops, which marks its instance gone. B holds
  * another enclave vault key: it cannot open the wallet's sealed seed, so its takeover fails with a clear
  * 503 and the wallet stays assigned where it was (no wallet handed to an instance that cannot sign).
  * C shares A's vault key: it takes the wallet over, recovers it and sends.
@@ -49,9 +49,14 @@ describeWithSquads('taking a wallet over from a gone enclave instance', () => {
               .executeTakeFirstOrThrow()
           ).instance_id;
         const aInstance = await servedBy();
+        // A stops on purpose: its instance is marked gone at once (no waiting for its heartbeat to age).
         await a.close();
-        // A is gone: its last heartbeat lies further back than any stale setting.
-        await store.db.updateTable('enclave_instances').set({ heartbeat_at: 0n }).where('id', '=', aInstance).execute();
+        const retired = await store.db
+          .selectFrom('enclave_instances')
+          .select('heartbeat_at')
+          .where('id', '=', aInstance)
+          .executeTakeFirstOrThrow();
+        expect(retired.heartbeat_at).toBe(0n);
 
         const replica = async (shareVaultKey: boolean) => {
           const dir = mkdtempSync(join(tmpdir(), 'waiaas-takeover-'));

@@ -6,8 +6,11 @@
  *   - nitro: the enclave runs in a Nitro Enclave (nitro-cli, see docs/deploy-aws.md), reached over
  *     vsock through socat; its attestation must chain to the AWS Nitro root and carry the pinned
  *     image measurement (`enclave_pcr0`); its seeds are sealed by KMS to that image.
- * Either way the daemon passes it no secret: in process mode, only the passphrase of the legacy
- * vault while that is migrated away (enclave-legacy-vault.ts), on stdin, once.
+ * Either way the daemon passes it no secret that opens a seed: in process mode, on stdin, the
+ * deployment's channel key (who may talk to it: src/enclave/channel.ts) and, once, the passphrase of
+ * the legacy vault while that is migrated away (enclave-legacy-vault.ts).
+ * Several replicas: each runs its own instance; enclave-router.ts sends each wallet's calls to the
+ * one instance that serves it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -23,6 +26,7 @@ import {
   allPolicyBundles,
   claimUnassignedWallets,
   registerEnclaveInstance,
+  retireEnclaveInstance,
   type Store,
   walletsServedBy,
 } from '../../store/index.ts';
@@ -328,6 +332,8 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Daemon
       await checkpointer.flush().catch(() => undefined);
       await checkpointer.stop();
       await supervisor.stop();
+      // Stopped on purpose, its last checkpoints stored: other replicas may take its wallets at once.
+      await retireEnclaveInstance(store.db, instanceId).catch(() => undefined);
     },
   };
 }
