@@ -93,6 +93,33 @@ export class RollingWindow {
     this.#total = this.#values.reduce((sum, value) => sum + value, 0n);
   }
 
+  /**
+   * Counts everything added from `sinceSeconds` on as if added at `atSeconds` instead: moved forward in
+   * time, never back, so every later total is as high as before or higher. Returns the amount moved.
+   */
+  hold(sinceSeconds: number, atSeconds: number): bigint {
+    const from = sinceSeconds - (sinceSeconds % this.bucketSeconds);
+    const to = atSeconds - (atSeconds % this.bucketSeconds);
+    let moved = 0n;
+    const starts: number[] = [];
+    const values: bigint[] = [];
+    for (let index = this.#head; index < this.#starts.length; index++) {
+      const start = this.#starts[index]!;
+      if (start >= from && start < to) moved += this.#values[index]!;
+      else {
+        starts.push(start);
+        values.push(this.#values[index]!);
+      }
+    }
+    if (moved === 0n) return 0n;
+    this.#starts = starts;
+    this.#values = values;
+    this.#head = 0;
+    this.#total -= moved;
+    this.add(atSeconds, moved);
+    return moved;
+  }
+
   #evict(nowSeconds: number): void {
     const oldestKept = windowStart(nowSeconds, this.windowSeconds) - this.bucketSeconds + 1;
     while (this.#head < this.#starts.length && this.#starts[this.#head]! < oldestKept) {

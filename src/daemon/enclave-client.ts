@@ -352,6 +352,11 @@ export class EnclaveClient {
     return this.call('USAGE', { walletId });
   }
 
+  /** Spends of `asset` since `sinceSeconds` count from now on in the enclave (AgentEnclave.holdSpends). */
+  holdSpends(walletId: string, asset: string, sinceSeconds: number): Promise<OpResult<'HOLD_SPENDS'>> {
+    return this.call('HOLD_SPENDS', { walletId, asset, sinceSeconds });
+  }
+
   /** Takes a rotated-out agent key out of the enclave for good (see AgentEnclave.retireAgentKey). */
   retireAgentKey(walletId: string, publicKey: string): Promise<OpResult<'RETIRE_AGENT_KEY'>> {
     return this.call('RETIRE_AGENT_KEY', { walletId, publicKey });

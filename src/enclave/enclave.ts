@@ -288,6 +288,27 @@ export class AgentEnclave {
    * Needs no owner signature: it only narrows. Only an owner-signed policy of a higher version than
    * the one in force now lifts it (setPolicy).
    */
+  /**
+   * An owner act carried the spending of the chain period that began at `sinceSeconds` into a new one
+   * that begins now (src/squads/owner-acts/budget-carry.ts): those spends count from now on here too,
+   * so this window holds them as long as the chain does. It only ever moves spends forward in time, so
+   * anyone may ask it (like a halt): the worst it does is make the agent wait longer.
+   */
+  holdSpends(walletId: string, asset: string, sinceSeconds: number): { walletId: string; held: string } {
+    const wallet = this.#wallets.get(walletId);
+    if (wallet === undefined)
+      throw enclaveRefused('UNKNOWN_WALLET', 'no agent key for this wallet', { walletId });
+    const at = Math.floor(this.#now() / 1000);
+    if (!(Number.isInteger(sinceSeconds) && sinceSeconds >= 0 && sinceSeconds < at)) {
+      throw invalid('sinceSeconds', 'A start in the past, in whole unix seconds, is required');
+    }
+    this.#store.append([{ t: 'hold', w: walletId, asset, since: sinceSeconds, at }]);
+    const held = wallet.holdSpends(asset, sinceSeconds, at);
+    if (held > 0n) wallet.dirty = true;
+    this.#maybeCompact();
+    return { walletId, held: held.toString() };
+  }
+
   halt(walletId?: string): { walletId: string; policyVersion: number | null; unchanged: boolean }[] {
     const wallets =
       walletId === undefined
@@ -521,6 +542,9 @@ export class AgentEnclave {
           break;
         case 'rate':
           wallet.addTransfers(record.at, BigInt(record.n));
+          break;
+        case 'hold':
+          wallet.holdSpends(record.asset, record.since, record.at);
           break;
         case 'retire':
           wallet.retireKey(record.key);

@@ -44,6 +44,7 @@ export const Op = {
   SET_AWS_CREDENTIALS: 0x1a,
   MIGRATE_LEGACY_VAULT: 0x1b,
   HELLO: 0x1c,
+  HOLD_SPENDS: 0x1d,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 export const RESPONSE_OK = 0x80;
@@ -477,6 +478,12 @@ export const jsonOps = {
       /** The halted wallets' checkpoints, for the daemon to store at once. */
       checkpoints: z.array(sealedCheckpointSchema),
     }),
+  },
+  HOLD_SPENDS: {
+    code: Op.HOLD_SPENDS,
+    /** Spends since `sinceSeconds` count from now on (AgentEnclave.holdSpends); only ever stricter. */
+    args: z.object({ walletId, asset: text(64), sinceSeconds: z.number().int().min(0) }),
+    result: z.object({ walletId: z.string(), held: z.string() }),
   },
   SET_AWS_CREDENTIALS: {
     code: Op.SET_AWS_CREDENTIALS,

@@ -109,6 +109,7 @@ const handlers: Handlers = {
     return { halted, checkpoints: await enclave.checkpoint(ids) };
   },
   SET_AWS_CREDENTIALS: (enclave, args) => enclave.setAwsCredentials(args),
+  HOLD_SPENDS: (enclave, args) => enclave.holdSpends(args.walletId, args.asset, args.sinceSeconds),
   MIGRATE_LEGACY_VAULT: (enclave, args) => enclave.migrateLegacyVault(args.keys),
   // Answered by the connection (answerGated), which holds the handshake's state.
   HELLO: () => ({ authenticated: true }),

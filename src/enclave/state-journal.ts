@@ -51,6 +51,14 @@ export type StateRecord =
       readonly amount: string;
     }
   | { readonly t: 'rate'; readonly w: string; readonly at: number; readonly n: string }
+  /** Spends of `asset` since `since` count from `at` on: an owner act carried them into a new chain period. */
+  | {
+      readonly t: 'hold';
+      readonly w: string;
+      readonly asset: string;
+      readonly since: number;
+      readonly at: number;
+    }
   /** An agent key the owner rotated out: never loaded or used for the wallet again. */
   | { readonly t: 'retire'; readonly w: string; readonly key: string }
   /** Signing halted at policy `v`: only a policy above it resumes (a forged one only stops signing). */
@@ -140,6 +148,7 @@ const recordSchema = z.discriminatedUnion('t', [
   }),
   z.object({ t: z.literal('spend'), w: z.string(), asset: z.string(), at: unixSeconds, amount: amountText }),
   z.object({ t: z.literal('rate'), w: z.string(), at: unixSeconds, n: amountText }),
+  z.object({ t: z.literal('hold'), w: z.string(), asset: z.string(), since: unixSeconds, at: unixSeconds }),
   z.object({ t: z.literal('retire'), w: z.string(), key: z.string() }),
   z.object({ t: z.literal('halt'), w: z.string(), v: z.number().int().min(0), at: z.number().int().min(0) }),
   z.object({

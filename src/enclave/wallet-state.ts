@@ -242,6 +242,11 @@ export class WalletState implements SigningScope {
     this.#spendWindow(asset).add(atSeconds, amount);
   }
 
+  /** Spends of `asset` since `sinceSeconds` count from `atSeconds` on (RollingWindow.hold). */
+  holdSpends(asset: string, sinceSeconds: number, atSeconds: number): bigint {
+    return this.#spent?.get(asset)?.hold(sinceSeconds, atSeconds) ?? 0n;
+  }
+
   addTransfers(atSeconds: number, count: bigint): void {
     this.#rateWindow().add(atSeconds, count);
   }

@@ -106,6 +106,55 @@ describe('the journal in the state dir', () => {
     third.close();
   });
 
+  it('holds the spends an owner act carried into a new chain period, across restart and compaction; never loosens', async () => {
+    const dir = tempDir();
+    const { vault } = await createTestVault(dir);
+    let now = NOON;
+    const first = await open(dir, vault, () => now);
+    const held = await setUpWallet(first);
+    const control = await setUpWallet(first);
+    for (const wallet of [held, control])
+      for (let index = 0; index < 9; index++)
+        first.sign(wallet.walletId, wallet.spend(500_000_000n), { requestId: `${wallet.walletId}-${index}` });
+
+    // 20 h later an owner act re-creates the chain's limit carrying the 4.5 SOL into a period that starts now.
+    now = NOON + 20 * 3_600_000;
+    expect(first.holdSpends(held.walletId, 'SOL', NOON / 1000 - 600)).toEqual({
+      walletId: held.walletId,
+      held: '4500000000',
+    });
+    first.close();
+
+    // 25 h after the spends (past the 24 h 10 min window): the control wallet forgot them, the held one did not.
+    now = NOON + 25 * 3_600_000;
+    const second = await open(dir, vault, () => now);
+    await second.loadAgentKeys([held.sealed, control.sealed]);
+    second.compact();
+    expect(second.usage(control.walletId).spent['SOL'] ?? '0').toBe('0');
+    expect(second.usage(held.walletId).spent['SOL']).toBe('4500000000');
+    expect(refusalCode(() => second.sign(held.walletId, held.spend(500_000_000n), { requestId: 'h1' }))).toBe(
+      'signed',
+    );
+    expect(refusalCode(() => second.sign(held.walletId, held.spend(500_000_000n), { requestId: 'h2' }))).toBe(
+      'POLICY_DAILY_LIMIT',
+    );
+    expect(
+      refusalCode(() => second.sign(control.walletId, control.spend(500_000_000n), { requestId: 'c1' })),
+    ).toBe('signed');
+    // The carried spends leave the window one day and its margin after the act, as the chain's period ends.
+    now = NOON + 20 * 3_600_000 + (86_400 + 600 + 300 + 1) * 1000;
+    expect(second.usage(held.walletId).spent['SOL']).toBe('500000000');
+    // A hold never lowers a count: a start in the future is refused, a repeat changes nothing.
+    expect(refusalCode(() => second.holdSpends(held.walletId, 'SOL', now / 1000 + 60))).toBe(
+      'VALIDATION_FAILED',
+    );
+    const before = second.usage(held.walletId).spent['SOL'];
+    second.holdSpends(held.walletId, 'SOL', NOON / 1000);
+    expect(second.usage(held.walletId).spent['SOL']).toBe(before);
+
+    second.close();
+  });
+
   it('keeps the same counts through compaction and ignores a torn last write', async () => {
     const dir = tempDir();
     const { vault } = await createTestVault(dir);

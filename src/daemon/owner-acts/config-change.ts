@@ -81,8 +81,8 @@ export async function readBudgetContext(
 }
 
 /**
- * Before sending: each asset's period in the act's detail, and the server's window held where a
- * limit is re-created carrying spending (transfers counted since that period began count from now).
+ * Before sending: each asset's period in the act's detail, and the server's and the enclave's windows
+ * held where a limit is re-created carrying spending (spends since that period began count from now).
  */
 async function recordPlan(
   runtime: Runtime,
@@ -102,14 +102,27 @@ async function recordPlan(
   const nowMs = Date.now();
   // Cluster seconds to server milliseconds, with the margin the server's window already allows for skew.
   const offsetMs = BigInt(nowMs) - chainTime * 1000n;
+  const carried = plan.limits
+    .filter((limit) => limit.action === 'create' && limit.spent !== 0n)
+    .map((limit) => ({
+      asset: limit.asset,
+      sinceMs: limit.periodStart * 1000n + offsetMs - BigInt(DAILY_WINDOW_MARGIN_SECONDS * 1000),
+    }));
   await runtime.store.writeTransaction(async (trx) => {
     await appendActPeriods(trx, actId, periods);
-    for (const limit of plan.limits) {
-      if (limit.action !== 'create' || limit.spent === 0n) continue;
-      const sinceMs = limit.periodStart * 1000n + offsetMs - BigInt(DAILY_WINDOW_MARGIN_SECONDS * 1000);
-      await holdCountedSpends(trx, walletId, limit.asset, sinceMs, BigInt(nowMs));
-    }
+    for (const { asset, sinceMs } of carried)
+      await holdCountedSpends(trx, walletId, asset, sinceMs, BigInt(nowMs));
   });
+  // The enclave's window too (L2 as strict as L1). Only ever stricter, so a failure leaves the enclave
+  // as strict as before the act, with the chain's carried limit still holding.
+  for (const { asset, sinceMs } of carried) {
+    const sinceSeconds = Math.max(0, Math.floor(Number(sinceMs) / 1000));
+    await runtime.signers
+      .useFor(walletId, (client) => client.holdSpends(walletId, asset, sinceSeconds))
+      .catch((error: unknown) =>
+        runtime.logger.warn({ err: error, walletId, asset }, 'the enclave could not hold the carried spends'),
+      );
+  }
 }
 
 /**
