@@ -17,7 +17,8 @@ import {
   type SpendPurpose,
 } from '../../core/policy.ts';
 import type { Database, TransferKind } from '../../store/schema.ts';
-import { insertTransfer, lockWalletGate, type TransferRecord, windowUsage } from '../../store/transfers.ts';
+import { insertTransfer, lockWalletGate, type TransferRecord } from '../../store/transfers.ts';
+import { readWindowUsage } from '../../store/window-buckets.ts';
 import type { PipelineContext } from '../transfers/context.ts';
 import { newTransferId } from '../transfers/steps/reserve.ts';
 import type { WalletContext } from '../transfers/wallet-context.ts';
@@ -83,7 +84,8 @@ export async function reserveSpend(ctx: PipelineContext, request: SpendRequest):
     }
     const nowMs = ctx.now();
     const dailySince = BigInt(nowMs - DAILY_WINDOW_SECONDS * 1000);
-    const usage = await windowUsage(
+    // The window buckets, as a transfer's reservation reads them: flat cost whatever the history.
+    const usage = await readWindowUsage(
       trx,
       request.walletId,
       request.asset,
