@@ -118,11 +118,11 @@ export const releaseMultisigLease = async (
 export const readMultisigLease = async (
   db: Kysely<Database>,
   walletId: string,
-): Promise<{ holder: string; untilMs: number } | undefined> => {
+): Promise<{ holder: string; untilMs: number; wantedBy: string | null } | undefined> => {
   const row = await db
     .selectFrom('multisig_locks')
-    .select(['holder', 'until_ms'])
+    .select(['holder', 'until_ms', 'wanted_by'])
     .where('wallet_id', '=', walletId)
     .executeTakeFirst();
-  return row && { holder: row.holder, untilMs: Number(row.until_ms) };
+  return row && { holder: row.holder, untilMs: Number(row.until_ms), wantedBy: row.wanted_by };
 };

@@ -6,13 +6,11 @@
  * its deadline fails with MULTISIG_BUSY instead of hanging (both behind another replica and behind
  * its own process).
  */
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { isWaiaasError } from '../../src/core/errors.ts';
 import { MultisigLocks } from '../../src/daemon/locks/multisig-locks.ts';
 import { readMultisigLease, takeMultisigLease } from '../../src/store/multisig-locks.ts';
 import { forEachEngine } from '../support/databases.ts';
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const busyCode = (error: unknown) => (isWaiaasError(error) ? [error.code, error.status] : [String(error)]);
 
@@ -37,7 +35,10 @@ forEachEngine((_engine, { makeDatabase }) => {
         (index % 2 === 0 ? first : second).run('wal_shared', async () => {
           active += 1;
           most = Math.max(most, active);
-          await sleep(5);
+          // A database round trip inside the work: the lease is this runner's while it runs.
+          expect((await readMultisigLease(store.db, 'wal_shared'))?.holder).toBe(
+            index % 2 === 0 ? 'rep_a:1:x' : 'rep_b:2:y',
+          );
           order.push(index);
           active -= 1;
         }),
@@ -59,14 +60,20 @@ forEachEngine((_engine, { makeDatabase }) => {
   });
 
   it('a replica with a steady queue of its own hands the lease to a waiting replica instead of keeping it', async () => {
-    const { first, second } = await twoReplicas({ waitMs: 10_000 });
+    const { store, first, second } = await twoReplicas({ waitMs: 10_000 });
     const order: string[] = [];
     let firstStarted!: () => void;
     const started = new Promise<void>((resolve) => (firstStarted = resolve));
     const queue = Array.from({ length: 10 }, (_, index) =>
       first.run('wal_fair', async () => {
-        if (index === 0) firstStarted();
-        await sleep(50);
+        if (index === 0) {
+          firstStarted();
+          // The first job ends only once the other replica has asked for the lease.
+          await vi.waitFor(
+            async () => expect((await readMultisigLease(store.db, 'wal_fair'))?.wantedBy).toBe('rep_b:2:y'),
+            { timeout: 5_000, interval: 10 },
+          );
+        }
         order.push(`first:${index}`);
       }),
     );
@@ -80,14 +87,20 @@ forEachEngine((_engine, { makeDatabase }) => {
   });
 
   it('a live holder keeps its lease past the lease length by renewing it', async () => {
-    const { first, second } = await twoReplicas({ leaseMs: 150, waitMs: 5_000 });
+    const { store, first, second } = await twoReplicas({ leaseMs: 150, waitMs: 5_000 });
     const events: string[] = [];
     let started!: () => void;
     const holding = new Promise<void>((resolve) => (started = resolve));
     const long = first.run('wal_renew', async () => {
       events.push('first:start');
+      const taken = (await readMultisigLease(store.db, 'wal_renew'))!.untilMs;
       started();
-      await sleep(600); // four lease lengths
+      // Held until the lease was renewed past four lease lengths, the other replica waiting all along.
+      await vi.waitFor(
+        async () =>
+          expect((await readMultisigLease(store.db, 'wal_renew'))!.untilMs).toBeGreaterThan(taken + 600),
+        { timeout: 5_000, interval: 20 },
+      );
       events.push('first:end');
     });
     await holding;

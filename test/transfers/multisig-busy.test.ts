@@ -4,7 +4,7 @@
  * waits until its deadline and is answered 503 MULTISIG_BUSY, retryable, leaving no transfer behind;
  * once the dead replica's lease runs out the same request is proposed and waits for the owner.
  */
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { readMultisigLease, takeMultisigLease } from '../../src/store/multisig-locks.ts';
 import { describeWithSquads } from '../support/squads-binary.ts';
 import {
@@ -47,10 +47,16 @@ describeWithSquads('a wallet whose multisig another replica holds', () => {
       expect(refused.json()).toMatchObject({ code: 'MULTISIG_BUSY', retryable: true });
       expect(await daemon.store.db.selectFrom('transfers').select('id').execute()).toEqual([]);
 
-      // The dead replica never renews: its lease ends on its own.
-      while (Date.now() <= diedAt + DEAD_LEASE_MS) await new Promise((resolve) => setTimeout(resolve, 100));
-      const proposed = await postTransfer(daemon.app, session.token, wallet.id, body);
-      expect(proposed.statusCode).toBe(202);
+      // The dead replica never renews: its lease ends on its own, and the request then goes through.
+      let proposed = refused;
+      await vi.waitFor(
+        async () => {
+          proposed = await postTransfer(daemon.app, session.token, wallet.id, body);
+          expect(proposed.statusCode).toBe(202);
+        },
+        { timeout: DEAD_LEASE_MS + 10_000, interval: 100 },
+      );
+      expect(Date.now()).toBeGreaterThan(diedAt + DEAD_LEASE_MS);
       expect(proposed.json()).toMatchObject({ status: 'pending_approval', transactionIndex: '1' });
       expect(await readMultisigLease(daemon.store.db, wallet.id)).toBeUndefined();
     } finally {
