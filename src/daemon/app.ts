@@ -61,9 +61,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   const requireOperator = requireRole(deps.principals, 'operator');
   const registry = domain ? Registry.merge([metrics.registry, domain.registry]) : metrics.registry;
-  app.get('/metrics', { schema: { hide: true }, onRequest: requireOperator }, async (_request, reply) => {
-    domain?.beginScrape();
-    return reply.type(registry.contentType).send(await registry.metrics());
-  });
+  app.get('/metrics', { schema: { hide: true }, onRequest: requireOperator }, async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
   return app;
 }

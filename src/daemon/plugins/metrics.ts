@@ -127,9 +127,6 @@ async function readDatabaseFigures(store: Store): Promise<DatabaseFigures> {
   };
 }
 
-/** One database read serves every gauge of a scrape; the next scrape reads again (see `beginScrape`). */
-const SCRAPE_REUSE_MS = 1_000;
-
 export class DomainMetrics {
   readonly registry = new Registry();
   readonly transfers: Counter<'tier' | 'outcome'>;
@@ -140,7 +137,7 @@ export class DomainMetrics {
   readonly freezes: Counter<'reason'>;
   readonly monitorAlerts: Counter<'rule'>;
   readonly feePayerLamports: Gauge;
-  #figures: { at: number; read: Promise<DatabaseFigures> } | undefined;
+  #figures: Promise<DatabaseFigures> | undefined;
   #restartsCounted = 0;
 
   constructor(runtime: Pick<Runtime, 'store' | 'enclave'>) {
@@ -320,26 +317,25 @@ export class DomainMetrics {
     this.frozen(rule);
   }
 
-  /** Called as a scrape starts, so that its figures are read after everything that came before it. */
-  beginScrape(): void {
-    this.#figures = undefined;
-  }
-
   observeHealth(health: Health): void {
     const balance = health.feePayer?.balanceLamports;
     if (balance !== undefined) this.feePayerLamports.set(Number(balance));
   }
 
+  /**
+   * One database read for every gauge of a scrape: the registry collects them all at once, so they
+   * share the read in flight; once it settles the next scrape reads afresh (and a failed read is
+   * not kept).
+   */
   #databaseFigures(store: Store): Promise<DatabaseFigures> {
-    const now = Date.now();
-    if (this.#figures === undefined || now - this.#figures.at > SCRAPE_REUSE_MS) {
+    if (this.#figures === undefined) {
       const read = readDatabaseFigures(store);
-      // A failed read is not kept: the next gauge (or scrape) tries again.
-      read.catch(() => {
-        if (this.#figures?.read === read) this.#figures = undefined;
-      });
-      this.#figures = { at: now, read };
+      this.#figures = read;
+      const forget = () => {
+        if (this.#figures === read) this.#figures = undefined;
+      };
+      read.then(forget, forget);
     }
-    return this.#figures.read;
+    return this.#figures;
   }
 }
