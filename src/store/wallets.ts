@@ -168,5 +168,19 @@ export const retireAgentKey = async (db: Kysely<Database>, publicKey: string): P
   await db.updateTable('agent_keys').set({ status: 'retired' }).where('public_key', '=', publicKey).execute();
 };
 
-export const allPolicyBundles = async (db: Kysely<Database>): Promise<string[]> =>
-  (await db.selectFrom('wallets').select('policy_bundle').execute()).map((row) => row.policy_bundle);
+/** The policy bundles (JSON) of the named wallets, a thousand ids per query. */
+export const policyBundlesOf = async (
+  db: Kysely<Database>,
+  walletIds: readonly string[],
+): Promise<string[]> => {
+  const bundles: string[] = [];
+  for (let index = 0; index < walletIds.length; index += 1_000) {
+    const rows = await db
+      .selectFrom('wallets')
+      .select('policy_bundle')
+      .where('id', 'in', walletIds.slice(index, index + 1_000))
+      .execute();
+    bundles.push(...rows.map((row) => row.policy_bundle));
+  }
+  return bundles;
+};

@@ -23,8 +23,8 @@ import { parentBridgeCommand } from '../../enclave/vsock-bridge.ts';
 import { createKmsClient } from '../../keys/aws/connection.ts';
 import type { ChainClient } from '../../solana/chain-client.ts';
 import {
-  allPolicyBundles,
   claimUnassignedWallets,
+  policyBundlesOf,
   registerEnclaveInstance,
   retireEnclaveInstance,
   type Store,
@@ -91,7 +91,7 @@ const defaultAwsCredentials = (region: string) => async (): Promise<AwsCredentia
 };
 
 /**
- * The policy bundles the database holds. The enclave keeps the newest it has seen (its own or its
+ * The policy bundles the database holds for the wallets an instance serves. The enclave keeps the newest it has seen (its own or its
  * checkpoint's), so an older one from a stale or rolled-back database is refused, and skipped here.
  */
 async function sendPolicies(
@@ -100,14 +100,13 @@ async function sendPolicies(
   served: ReadonlySet<string>,
   log: (line: string) => void,
 ): Promise<void> {
-  for (const text of await allPolicyBundles(store.db)) {
+  for (const text of await policyBundlesOf(store.db, [...served])) {
     let bundle: PolicyBundle;
     try {
       bundle = policyBundleSchema.parse(JSON.parse(text));
     } catch {
       continue;
     }
-    if (!served.has(bundle.walletId)) continue;
     try {
       await client.setPolicy(bundle);
     } catch (error) {
@@ -263,13 +262,15 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Daemon
     channelKey: options.channelKey,
     staleAfterMs: settings.instanceStaleMs,
     log,
-    // Another replica's instance: the same code measurement, and (process mode) the root it registered.
+    // Another replica's instance: the same code measurement, (process mode) the root it registered,
+    // and every agent key of the wallets it serves, as its own replica checks it.
     verifyRemote: async (client, instance) => {
       const root = nitro ? ownRoot() : (instance.attestationRoot ?? undefined);
       if (!nitro && root === undefined)
         throw new WaiaasError('ATTESTATION_INVALID', { details: { reason: 'instance has no root' } });
       const { statement, userData } = await attestEnclave(client, { root, pcr0: expectedPcr0 });
-      await checkAttestedStatement(statement, userData, store, new Set());
+      const served = new Set(await walletsServedBy(store.db, instance.id));
+      await checkAttestedStatement(statement, userData, store, served);
     },
     takeOver: (walletId) =>
       supervisor.use(async (client) => {
