@@ -1,24 +1,16 @@
-/**
- * Halting is anyone's, resuming is the owner's. The monitor's automatic freeze halts the wallet in the
- * enclave too: from that moment the enclave refuses a direct sign request for it (WALLET_FROZEN,
- * layer enclave), whatever the host asks, across a restart and across a wiped state directory; the
- * policy the database re-sends does not lift it; only the owner's resume (an owner-signed policy of
- * a higher version) does. Real enclave process, localnet with the real Squads program.
- */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Keypair, PublicKey } from '@solana/web3.js';
+import { Keypair } from '@solana/web3.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EnclaveClient } from '../../src/daemon/enclave-client.ts';
 import type { Monitor } from '../../src/daemon/monitor/index.ts';
 import { enclaveChannelKey } from '../../src/daemon/runtime/daemon-secret.ts';
 import { CHECKPOINT_CONTEXT, type CheckpointBody } from '../../src/enclave/checkpoint.ts';
 import { localVaultWithKey } from '../../src/keys/vault/local-vault.ts';
-import { buildAgentTransfer } from '../../src/squads/index.ts';
 import { bearer, createOwnerWalletSession, OWNER_PASSPHRASE, starterPolicy } from '../support/api.ts';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.ts';
+import { directSignVerdict } from '../support/direct-sign.ts';
 import { describeWithSquads } from '../support/squads-binary.ts';
 
 type Setup = Awaited<ReturnType<typeof createOwnerWalletSession>>;
@@ -33,31 +25,13 @@ describeWithSquads('halting the enclave: the monitor’s freeze stops L2 at once
   let direct: EnclaveClient;
 
   /** The enclave's verdict on a valid 0.01 SOL spending-limit transfer, asked directly. */
-  const directVerdict = async (target: Setup): Promise<string> => {
-    const { blockhash } = await daemon.runtime.chain.recentBlockhash();
-    const transaction = buildAgentTransfer({
-      multisig: new PublicKey(target.wallet.multisig),
-      agent: new PublicKey(target.wallet.agentPublicKey),
-      feePayer: daemon.runtime.feePayer.publicKey,
-      asset: 'SOL',
-      amount: SOL / 100n,
-      destination: Keypair.generate().publicKey,
-      recentBlockhash: blockhash,
-    });
-    try {
-      await direct.sign(target.wallet.id, transaction.message.serialize(), {
-        requestId: `direct-${randomBytes(6).toString('hex')}`,
-      });
-      return 'signed';
-    } catch (error) {
-      const { code, layer, details } = error as {
-        code: string;
-        layer?: string;
-        details: { reason?: string };
-      };
-      return `${code}@${layer}${details.reason ? `/${details.reason}` : ''}`;
-    }
-  };
+  const directVerdict = async (target: Setup): Promise<string> =>
+    directSignVerdict(
+      direct,
+      { id: target.wallet.id, multisig: target.wallet.multisig, agent: target.wallet.agentPublicKey },
+      SOL / 100n,
+      (await daemon.runtime.chain.recentBlockhash()).blockhash,
+    );
 
   const restart = async (wipe: boolean) => {
     const enclaveDir = join(daemon.dataDir, 'enclave');

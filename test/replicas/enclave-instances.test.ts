@@ -1,31 +1,14 @@
-/**
- * Two replicas, two enclave instances, one truth (issue 12). Two daemon processes (`waiaas start`
- * twice, as the README says) share one PostgreSQL and one localnet; each runs its own enclave instance,
- * and every wallet is served by exactly one of them, whichever replica a request reaches:
- *   - a wallet created through A after B started sends through B (B routes to A's instance);
- *   - a freeze through A is refused through B at the server, and at the enclave (asked directly);
- *   - a policy change through B is in force through A at the server and at the enclave;
- *   - 200 concurrent 0.1 SOL requests over A and B against a 1 SOL cap: exactly 10 confirmed, and
- *     the two instances' counters together show 1 SOL, not 2;
- *   - an enclave instance killed (SIGKILL) mid-burst: its replica restarts it from its own journal, the
- *     burst finishes, nothing is signed twice or lost;
- *   - replica A killed (SIGKILL) in the middle of a burst: its enclave goes with it, its wallet moves to
- *     B's instance once its heartbeat is stale, the burst finishes through B, and nothing is signed
- *     twice or lost (the vault moved exactly what was confirmed).
- * Real Squads program, real enclave processes.
- */
-import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Connection, Keypair, PublicKey } from '@solana/web3.js';
+import { Connection, PublicKey } from '@solana/web3.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EnclaveClient } from '../../src/daemon/enclave-client.ts';
-import { enclaveChannelKey } from '../../src/daemon/runtime/daemon-secret.ts';
+import { enclaveChannelKey, loadDaemonSecret } from '../../src/daemon/runtime/daemon-secret.ts';
 import type { Localnet } from '../../src/localnet/index.ts';
-import { buildAgentTransfer } from '../../src/squads/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { forEachEngine } from '../support/databases.ts';
+import { directSignVerdict } from '../support/direct-sign.ts';
 import { freePortPair, processesMentioning, type RunningCommand } from '../support/processes.ts';
 import { type HttpAnswer, httpCall, startReplica } from '../support/replicas.ts';
 import { describeWithSquads } from '../support/squads-binary.ts';
@@ -105,37 +88,15 @@ describeWithSquads('replicas and enclave instances', () => {
       const instanceClient = async (instanceId: string) =>
         new EnclaveClient({
           socketPath: (await instanceOf(instanceId)).endpoint,
-          channelKey: enclaveChannelKey({
-            value: readFileSync(join(aDir, 'keys', 'daemon.passphrase'), 'utf8').trim(),
-            source: 'file',
-          }),
+          channelKey: enclaveChannelKey(loadDaemonSecret(aDir)),
         });
 
       /** The serving instance's own verdict on a 0.03 SOL spending-limit transfer, asked directly. */
       const enclaveVerdict = async (wallet: Wallet) => {
         const client = await instanceClient((await servedBy(wallet.id))!);
-        const { blockhash } = await connection.getLatestBlockhash();
-        const transaction = buildAgentTransfer({
-          multisig: new PublicKey(wallet.multisig),
-          agent: new PublicKey(wallet.agent),
-          feePayer: Keypair.generate().publicKey,
-          asset: 'SOL',
-          amount: (3n * SOL) / 100n,
-          destination: Keypair.generate().publicKey,
-          recentBlockhash: blockhash,
-        });
         try {
-          await client.sign(wallet.id, transaction.message.serialize(), {
-            requestId: `direct-${randomBytes(6).toString('hex')}`,
-          });
-          return 'signed';
-        } catch (error) {
-          const { code, layer, details } = error as {
-            code: string;
-            layer?: string;
-            details: { reason?: string };
-          };
-          return `${code}@${layer}${details.reason ? `/${details.reason}` : ''}`;
+          const { blockhash } = await connection.getLatestBlockhash();
+          return await directSignVerdict(client, wallet, (3n * SOL) / 100n, blockhash);
         } finally {
           client.close();
         }
