@@ -27,7 +27,6 @@ import {
 import { EnclaveClient } from './enclave-client.ts';
 import type { EnclaveSupervisor } from './enclave-supervisor.ts';
 
-export const DEFAULT_INSTANCE_STALE_MS = 10_000;
 const HEARTBEAT_MS = 2_000;
 
 export interface EnclaveRouterOptions {
@@ -40,7 +39,8 @@ export interface EnclaveRouterOptions {
   readonly verifyRemote: (client: EnclaveClient, instance: EnclaveInstance) => Promise<void>;
   /** Brings a wallet this replica just took over into its own instance. */
   readonly takeOver: (walletId: string) => Promise<void>;
-  readonly staleAfterMs?: number;
+  /** Another instance this long without a heartbeat is gone (config `enclave_instance_stale_ms`). */
+  readonly staleAfterMs: number;
   readonly now?: () => number;
   readonly log?: (line: string) => void;
 }
@@ -71,14 +71,9 @@ export class EnclaveRouter {
   constructor(options: EnclaveRouterOptions) {
     this.#options = options;
     this.instanceId = options.instanceId;
-    this.#staleAfterMs = options.staleAfterMs ?? DEFAULT_INSTANCE_STALE_MS;
+    this.#staleAfterMs = options.staleAfterMs;
     this.#now = options.now ?? Date.now;
     for (const state of ['starting', 'down', 'stopped']) options.own.on(state, this.#forget);
-  }
-
-  /** This replica's own instance, for what is not about one wallet (attestation, checkpoints). */
-  get own(): EnclaveSupervisor {
-    return this.#options.own;
   }
 
   /** Keeps this replica's instance marked alive while it is up (and only then). */

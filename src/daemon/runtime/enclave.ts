@@ -185,11 +185,9 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Daemon
   };
   const instanceId = options.instanceId;
   const socketPath = resolve(join(enclaveDir, 'enclave.sock'));
-  /** The wallets this instance serves: its own, and every one nobody serves yet. */
-  const servedWallets = async (): Promise<Set<string>> => {
-    await claimUnassignedWallets(store.db, instanceId, Date.now());
-    return new Set(await walletsServedBy(store.db, instanceId));
-  };
+  /** The wallets this instance serves (restore first claims every one nobody serves yet). */
+  const servedWallets = async (): Promise<Set<string>> =>
+    new Set(await walletsServedBy(store.db, instanceId));
 
   const verify = async (client: EnclaveClient) => {
     const { statement, userData } = await attestEnclave(client, { root: ownRoot(), pcr0: expectedPcr0 });
@@ -246,6 +244,7 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Daemon
     restore: async (client) => {
       await pushCredentials(client);
       if (!nitro) await migrateLegacyEnclaveVault({ client, store, keystorePath: legacyKeystore, log });
+      await claimUnassignedWallets(store.db, instanceId, Date.now());
       const served = await servedWallets();
       await recoverWallets({ client, store, chain: options.chain.connection, walletIds: [...served], log });
       await sendPolicies(client, store, served, log);
