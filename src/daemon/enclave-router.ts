@@ -26,8 +26,13 @@ import {
 } from '../store/index.ts';
 import { EnclaveClient } from './enclave-client.ts';
 import type { EnclaveSupervisor } from './enclave-supervisor.ts';
+import { replicaIdFor } from './transfers/replica.ts';
 
 const HEARTBEAT_MS = 2_000;
+
+/** The enclave instance a data directory's replica runs, as `enclave_instances` and assignments name it. */
+export const enclaveInstanceIdFor = (dataDir: string): string =>
+  `enc_${replicaIdFor(dataDir).slice('rep_'.length)}`;
 
 export interface EnclaveRouterOptions {
   readonly store: Store;

@@ -49,4 +49,22 @@ describeWithSquads('waiaas enclave recover', () => {
     const after = (await enclaveCheckpointsOf(daemon.runtime.store.db, [wallet.id])).get(wallet.id);
     expect(after?.sequence).toBeGreaterThan(before);
   });
+
+  it('without --wallet, recovers only the wallets this instance serves, not another instance’s', async () => {
+    const { wallet: own } = await createOwnerWalletSession(daemon.app, daemon.runtime.store);
+    const { wallet: elsewhere } = await createOwnerWalletSession(daemon.app, daemon.runtime.store);
+    await daemon.runtime.store.db
+      .updateTable('wallet_assignments')
+      .set({ instance_id: 'enc_another_replica' })
+      .where('wallet_id', '=', elsewhere.id)
+      .execute();
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: unknown) => {
+      lines.push(String(line));
+    });
+    expect(await recover(['--json'])).toBe(0);
+    const recovered = (JSON.parse(lines[0]!) as { walletId: string }[]).map((entry) => entry.walletId);
+    expect(recovered).toContain(own.id);
+    expect(recovered).not.toContain(elsewhere.id);
+  });
 });

@@ -40,7 +40,7 @@ export function register(program: Command): void {
     .description(
       'hand the running enclave wallets from the database: sealed keys, newest checkpoint, the chain’s spent amount',
     )
-    .option('--wallet <id...>', 'only these wallets (default: every wallet)')
+    .option('--wallet <id...>', 'only these wallets (default: every wallet this instance serves)')
     .option('--json', 'JSON on stdout')
     .action(async (flags: { wallet?: string[]; json?: boolean }) => {
       const { run } = await import('./enclave-recover.ts');

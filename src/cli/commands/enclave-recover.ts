@@ -1,6 +1,6 @@
 /**
  * `waiaas enclave recover [--wallet ID …] [--json]`: hands the running enclave the named wallets (or
- * every wallet) from the database: sealed agent keys, newest checkpoint, and for a wallet it has no
+ * every wallet it serves) from the database: sealed agent keys, newest checkpoint, and for a wallet it has no
  * state of its own for, the spending limits on chain. The daemon does the same on every start of the
  * enclave; this is for an instance told to take wallets over, or after wiping its state on purpose.
  * Recovered wallets get an `enclave.recovered` audit entry and a fresh checkpoint.

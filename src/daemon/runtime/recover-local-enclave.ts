@@ -9,14 +9,18 @@ import { join } from 'node:path';
 import { CHECKPOINT_BATCH } from '../../enclave/protocol.ts';
 import { createChainClient } from '../../solana/chain-client.ts';
 import { saveEnclaveCheckpoints } from '../../store/enclave-checkpoints.ts';
-import { openStore } from '../../store/index.ts';
+import { openStore, walletsServedBy } from '../../store/index.ts';
 import { type Config, resolveRpcUrl } from '../config.ts';
 import { EnclaveClient } from '../enclave-client.ts';
+import { enclaveInstanceIdFor } from '../enclave-router.ts';
 import { enclaveChannelKey, loadDaemonSecret } from './daemon-secret.ts';
 import { type RecoveryReport, recoverWallets } from './enclave-recovery.ts';
 
 export interface RecoverLocalEnclaveOptions {
-  /** Only these wallets; default every wallet with an active agent key. */
+  /**
+   * Only these wallets; default the wallets this data directory's instance serves (another instance's
+   * wallets are taken over by the router, which moves their assignment too).
+   */
   readonly walletIds?: readonly string[] | undefined;
   readonly log?: (line: string) => void;
 }
@@ -40,7 +44,7 @@ export async function recoverLocalEnclave(
       client,
       store,
       chain: chain.connection,
-      ...(options.walletIds ? { walletIds: options.walletIds } : {}),
+      walletIds: options.walletIds ?? (await walletsServedBy(store.db, enclaveInstanceIdFor(config.dataDir))),
       ...(options.log ? { log: options.log } : {}),
     });
     const recovered = report.wallets

@@ -5,7 +5,7 @@ import type { AwsCredentialsArgs } from '../../enclave/protocol.ts';
 import { type ChainClient, createChainClient } from '../../solana/chain-client.ts';
 import type { Store } from '../../store/index.ts';
 import type { Config } from '../config.ts';
-import type { EnclaveRouter } from '../enclave-router.ts';
+import { type EnclaveRouter, enclaveInstanceIdFor } from '../enclave-router.ts';
 import type { EnclaveSupervisor } from '../enclave-supervisor.ts';
 import { lockHolderFor, type MultisigLockOptions, MultisigLocks } from '../locks/multisig-locks.ts';
 import type { Logger } from '../logger.ts';
@@ -78,7 +78,7 @@ export async function startRuntime(options: StartRuntimeOptions): Promise<Runtim
     chain,
     logger,
     legacyPassphrase: daemonSecret.value,
-    instanceId: `enc_${replicaIdFor(config.dataDir).slice('rep_'.length)}`,
+    instanceId: enclaveInstanceIdFor(config.dataDir),
     channelKey: enclaveChannelKey(daemonSecret),
     ...(options.awsCredentials ? { awsCredentials: options.awsCredentials } : {}),
     ...options.enclave,
