@@ -6,7 +6,7 @@
  * the transfer is answered 503, nothing is signed, and the impostor never sees a sign request or a
  * policy, only the handshake and the attestation request.
  */
-import { cpSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { createTestVault } from '../enclave/helpers/fixtures.ts';
 import { bearer, createOwnerWalletSession } from '../support/api.ts';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.ts';
 import { forEachEngine } from '../support/databases.ts';
+import { replicaDataDir } from '../support/replicas.ts';
 import { describeWithSquads } from '../support/squads-binary.ts';
 import { fund, newRecipient, SOL, startLocalnetFor } from '../transfers/harness.ts';
 
@@ -81,9 +82,11 @@ describeWithSquads('an impostor enclave instance', () => {
 
         // A replica that has not served the wallet yet reads the assignment and tries the impostor.
         // B is a replica of the same deployment (A's keys): the channel opens, the attestation decides.
-        const bDir = mkdtempSync(join(tmpdir(), 'waiaas-impostor-b-'));
-        cpSync(join(a.dataDir, 'keys'), join(bDir, 'keys'), { recursive: true });
-        const b = await startTestDaemon({ localnet, store: () => database.open(), dataDir: bDir });
+        const b = await startTestDaemon({
+          localnet,
+          store: () => database.open(),
+          dataDir: replicaDataDir(a.dataDir, { vaultKey: false }),
+        });
         running.push(b);
         const balanceBefore = await b.runtime.chain.connection.getBalance(new PublicKey(wallet.vault));
         const refused = await b.app.inject({

@@ -5,7 +5,7 @@
  * 503 and the wallet stays assigned where it was (no wallet handed to an instance that cannot sign).
  * C shares A's vault key: it takes the wallet over, recovers it and sends.
  */
-import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import type { Store } from '../../src/store/index.ts';
 import { bearer, createOwnerWalletSession } from '../support/api.ts';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.ts';
 import { forEachEngine } from '../support/databases.ts';
+import { replicaDataDir } from '../support/replicas.ts';
 import { describeWithSquads } from '../support/squads-binary.ts';
 import { fund, newRecipient, SOL, startLocalnetFor } from '../transfers/harness.ts';
 
@@ -59,12 +60,7 @@ describeWithSquads('taking a wallet over from a gone enclave instance', () => {
         expect(retired.heartbeat_at).toBe(0n);
 
         const replica = async (shareVaultKey: boolean) => {
-          const dir = mkdtempSync(join(tmpdir(), 'waiaas-takeover-'));
-          cpSync(join(a.dataDir, 'keys'), join(dir, 'keys'), { recursive: true });
-          if (shareVaultKey) {
-            mkdirSync(join(dir, 'enclave'), { mode: 0o700 });
-            cpSync(join(a.dataDir, 'enclave', 'vault.key'), join(dir, 'enclave', 'vault.key'));
-          }
+          const dir = replicaDataDir(a.dataDir, { vaultKey: shareVaultKey });
           const daemon = await startTestDaemon({ localnet, dataDir: dir, store: () => database.open(), env });
           running.push(daemon);
           return daemon;

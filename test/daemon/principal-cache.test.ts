@@ -4,7 +4,7 @@
  * (each its own store, runtime, enclave and cache) share one database: on PostgreSQL one schema, on
  * SQLite one file.
  */
-import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { insertSession } from '../../src/store/index.ts';
 import { bearer, createOwnerWalletSession } from '../support/api.ts';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.ts';
 import { forEachEngine } from '../support/databases.ts';
+import { replicaDataDir } from '../support/replicas.ts';
 import { describeWithSquads } from '../support/squads-binary.ts';
 import { startLocalnetFor } from '../transfers/harness.ts';
 
@@ -38,10 +39,7 @@ describeWithSquads('principal cache across replicas', () => {
       const first = await startTestDaemon({ localnet, store: () => database.open() });
       running.push(first);
       const created = await createOwnerWalletSession(first.app, first.runtime.store);
-      const secondDir = mkdtempSync(join(tmpdir(), 'waiaas-replica-b-'));
-      cpSync(join(first.dataDir, 'keys'), join(secondDir, 'keys'), { recursive: true });
-      mkdirSync(join(secondDir, 'enclave'), { mode: 0o700 });
-      cpSync(join(first.dataDir, 'enclave', 'vault.key'), join(secondDir, 'enclave', 'vault.key'));
+      const secondDir = replicaDataDir(first.dataDir);
       const second = await startTestDaemon({ localnet, dataDir: secondDir, store: () => database.open() });
       running.push(second);
       return { first, second, ...created };

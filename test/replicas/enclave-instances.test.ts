@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection, PublicKey } from '@solana/web3.js';
@@ -10,7 +10,7 @@ import type { Store } from '../../src/store/index.ts';
 import { forEachEngine } from '../support/databases.ts';
 import { directSignVerdict } from '../support/direct-sign.ts';
 import { freePortPair, processesMentioning, type RunningCommand } from '../support/processes.ts';
-import { type HttpAnswer, httpCall, startReplica } from '../support/replicas.ts';
+import { type HttpAnswer, httpCall, replicaDataDir, startReplica } from '../support/replicas.ts';
 import { describeWithSquads } from '../support/squads-binary.ts';
 import { newRecipient, policy, SOL, startLocalnetFor } from '../transfers/harness.ts';
 
@@ -147,10 +147,7 @@ describeWithSquads('replicas and enclave instances', () => {
         expect(owner.httpStatus).toBe(201);
         ownerToken = String(owner.body.token);
         // B shares A's keys (daemon secret, fee payer) and the enclave vault key: one deployment.
-        bDir = mkdtempSync(join(tmpdir(), 'waiaas-replica-b-'));
-        cpSync(join(aDir, 'keys'), join(bDir, 'keys'), { recursive: true });
-        mkdirSync(join(bDir, 'enclave'), { mode: 0o700 });
-        cpSync(join(aDir, 'enclave', 'vault.key'), join(bDir, 'enclave', 'vault.key'));
+        bDir = replicaDataDir(aDir);
         b = await startIn(bDir, { ...common, WAIAAS_PORT: String(await freePortPair()) });
       }, 240_000);
 

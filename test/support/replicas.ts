@@ -2,6 +2,9 @@
  * Daemon replicas as a user runs them (`waiaas start` as a process, one per data directory) and plain
  * HTTP calls to them, for the tests that run several on one database.
  */
+import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type RunningCommand, runWaiaas } from './processes.ts';
 
 export interface HttpAnswer {
@@ -38,4 +41,18 @@ export async function httpCall(
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { httpStatus: response.status, body: (await response.json()) as HttpAnswer['body'] };
+}
+
+/**
+ * A data directory for another replica of `fromDir`'s deployment: its keys (daemon secret, fee payer)
+ * and, unless told otherwise, its enclave vault key, so the new replica's enclave opens the same seeds.
+ */
+export function replicaDataDir(fromDir: string, options: { vaultKey?: boolean } = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'waiaas-replica-'));
+  cpSync(join(fromDir, 'keys'), join(dir, 'keys'), { recursive: true });
+  if (options.vaultKey ?? true) {
+    mkdirSync(join(dir, 'enclave'), { mode: 0o700 });
+    cpSync(join(fromDir, 'enclave', 'vault.key'), join(dir, 'enclave', 'vault.key'));
+  }
+  return dir;
 }

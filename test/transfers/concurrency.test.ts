@@ -4,7 +4,7 @@
  * PostgreSQL with two daemon processes (`waiaas start` twice) sharing the database, the localnet, the
  * vault that seals agent keys and the fee payer, the requests sprayed across both.
  */
-import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection, PublicKey } from '@solana/web3.js';
@@ -12,7 +12,7 @@ import { afterAll, expect, it } from 'vitest';
 import type { Localnet } from '../../src/localnet/index.ts';
 import { forEachEngine } from '../support/databases.ts';
 import { freePortPair, type RunningCommand } from '../support/processes.ts';
-import { httpCall, startReplica } from '../support/replicas.ts';
+import { httpCall, replicaDataDir, startReplica } from '../support/replicas.ts';
 import { describeWithSquads } from '../support/squads-binary.ts';
 import {
   balanceOf,
@@ -141,10 +141,7 @@ describeWithSquads('spend accounting under concurrency', () => {
 
         // The second replica shares the first's keys: its fee payer, and its enclave's vault key (the
         // enclave's own, in its state directory: replicas' enclaves must open the same sealed seeds).
-        const secondDir = mkdtempSync(join(tmpdir(), 'waiaas-replica-b-'));
-        cpSync(join(firstDir, 'keys'), join(secondDir, 'keys'), { recursive: true });
-        mkdirSync(join(secondDir, 'enclave'), { mode: 0o700 });
-        cpSync(join(firstDir, 'enclave', 'vault.key'), join(secondDir, 'enclave', 'vault.key'));
+        const secondDir = replicaDataDir(firstDir);
         const second = await startDaemon({
           ...common,
           WAIAAS_DATA_DIR: secondDir,

@@ -7,7 +7,7 @@
  * - one token's rate limit is ONE limit across both: of 2N requests sprayed over them exactly N get
  *   through, and the next is 429 RATE_LIMITED whichever replica it reaches.
  */
-import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection, PublicKey } from '@solana/web3.js';
@@ -17,7 +17,7 @@ import { readMultisig } from '../../src/squads/index.ts';
 import type { Store } from '../../src/store/store.ts';
 import { forEachEngine } from '../support/databases.ts';
 import { freePortPair, type RunningCommand } from '../support/processes.ts';
-import { httpCall, startReplica } from '../support/replicas.ts';
+import { httpCall, replicaDataDir, startReplica } from '../support/replicas.ts';
 import { describeWithSquads } from '../support/squads-binary.ts';
 import { newRecipient, policy, SOL, startLocalnetFor } from './harness.ts';
 
@@ -102,10 +102,7 @@ describeWithSquads('two replicas on one PostgreSQL', () => {
         );
 
         // The second replica shares the first's keys (fee payer) and its enclave's vault key.
-        const secondDir = mkdtempSync(join(tmpdir(), 'waiaas-replica-b-'));
-        cpSync(join(firstDir, 'keys'), join(secondDir, 'keys'), { recursive: true });
-        mkdirSync(join(secondDir, 'enclave'), { mode: 0o700 });
-        cpSync(join(firstDir, 'enclave', 'vault.key'), join(secondDir, 'enclave', 'vault.key'));
+        const secondDir = replicaDataDir(firstDir);
         second = await startDaemon({
           ...common,
           WAIAAS_DATA_DIR: secondDir,
